@@ -1,0 +1,68 @@
+// Every API error comes from this one table (maubot's errcodes and statuses, see
+// reference/maubot-survey.md §1.3) and is thrown as an ApiError; one middleware turns it into
+// `{"errcode","error"}`. Other modules throw their own typed errors carrying an errcode from here.
+
+export const ERRCODES = {
+  body_not_json: 400,
+  plugin_type_required: 400,
+  primary_user_required: 400,
+  bad_client_access_token: 400,
+  bad_client_access_details: 400,
+  bad_client_connection_details: 400,
+  mxid_mismatch: 400,
+  pid_mismatch: 400,
+  username_or_password_missing: 400,
+  query_missing: 400,
+  sql_error: 400,
+  invalid_auth: 401,
+  auth_token_missing: 401,
+  auth_token_invalid: 401,
+  plugin_not_found: 404,
+  client_not_found: 404,
+  instance_not_found: 404,
+  primary_user_not_found: 404,
+  plugin_type_not_found: 404,
+  resource_not_found: 404,
+  server_not_found: 404,
+  registration_secret_not_found: 404,
+  registration_token_not_found: 404,
+  plugin_has_no_database: 200,
+  table_not_found: 200,
+  method_not_allowed: 405,
+  user_exists: 409,
+  plugin_exists: 409,
+  plugin_in_use: 412,
+  client_in_use: 412,
+  plugin_invalid: 400,
+  plugin_reload_fail: 500,
+  bundle_too_large: 413,
+  body_too_large: 413,
+  invalid_id: 400,
+  invalid_config: 400,
+  sql_not_allowed: 400,
+  sql_timeout: 400,
+  rate_limited: 429,
+  internal_server_error: 500,
+  invalid_server: 500,
+  not_implemented: 501,
+} as const satisfies Record<string, number>;
+
+export type ErrCode = keyof typeof ERRCODES;
+
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(
+    readonly errcode: ErrCode,
+    message: string,
+    /** Extra keys for the JSON body (e.g. `retry_after_ms`, `stacktrace`). */
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = "ApiError";
+    this.status = ERRCODES[errcode];
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { errcode: this.errcode, error: this.message, ...this.extra };
+  }
+}

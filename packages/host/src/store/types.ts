@@ -1,0 +1,49 @@
+// Row shapes of the host database. Field names follow maubot's tables
+// (reference/maubot-survey.md §4, §5) so the API can return them unchanged.
+
+/** A bot account ("client" in maubot). `id` is the Matrix user id. */
+export interface ClientRow {
+  id: string;
+  homeserver: string;
+  access_token: string;
+  device_id: string;
+  enabled: boolean;
+  next_batch: string;
+  filter_id: string;
+  sync: boolean;
+  autojoin: boolean;
+  online: boolean;
+  /** "disable" leaves the profile untouched (maubot's meaning). */
+  displayname: string;
+  avatar_url: string;
+}
+
+/** A loaded plugin bundle. */
+export interface PluginRow {
+  id: string;
+  version: string;
+  /** Absolute path of the .mbp in the upload/load directory. */
+  path: string;
+  /** sha256 of the bundle file. */
+  sha256: string;
+  loaded_at: number;
+}
+
+export type InstanceState = "stopped" | "starting" | "running" | "stopping" | "failed";
+
+export interface InstanceRow {
+  id: string;
+  /** Plugin id. */
+  type: string;
+  enabled: boolean;
+  /** Client id (Matrix user id). */
+  primary_user: string;
+  /** YAML text, merged over the bundle's base-config.yaml at start. */
+  config: string;
+  database_engine: "sqlite" | null;
+  /** botyard extension: run in a worker of its own. */
+  isolated: boolean;
+  /** botyard extension: last known state and error, kept across restarts. */
+  state: InstanceState;
+  last_error: string | null;
+}
