@@ -1,0 +1,144 @@
+// JSON Schema of config.yaml as written by the operator (before secrets and paths are resolved).
+// Every object is closed (additionalProperties: false) so a misspelt key is an error, not a
+// silently ignored setting.
+
+export const API_FEATURES = [
+  "login",
+  "plugin",
+  "plugin_upload",
+  "instance",
+  "instance_database",
+  "client",
+  "client_proxy",
+  "client_auth",
+  "dev_open",
+  "log",
+] as const;
+export type ApiFeature = (typeof API_FEATURES)[number];
+
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** A secret given inline, as a file, or as a systemd credential name. */
+const secretSchema = {
+  description: "a string, {file: <path>} or {credential: <name>}",
+  anyOf: [
+    { type: "string" },
+    {
+      type: "object",
+      properties: { file: { type: "string", minLength: 1 } },
+      required: ["file"],
+      additionalProperties: false,
+    },
+    {
+      type: "object",
+      properties: { credential: { type: "string", pattern: "^[^/]+$" } },
+      required: ["credential"],
+      additionalProperties: false,
+    },
+  ],
+} as const;
+
+const optionalSecretSchema = {
+  description: "null, a string, {file: <path>} or {credential: <name>}",
+  anyOf: [{ type: "null" }, ...secretSchema.anyOf],
+} as const;
+
+export const configSchema = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    database: { type: "string", minLength: 1, default: "./botyard.db" },
+    plugin_directories: {
+      type: "object",
+      additionalProperties: false,
+      default: {},
+      properties: {
+        upload: { type: "string", minLength: 1, default: "./plugins" },
+        load: { type: "array", items: { type: "string", minLength: 1 }, default: ["./plugins"] },
+        trash: { type: "string", minLength: 1, default: "./trash" },
+      },
+    },
+    plugin_databases: {
+      type: "object",
+      additionalProperties: false,
+      default: {},
+      properties: {
+        sqlite: { type: "string", minLength: 1, default: "./databases" },
+      },
+    },
+    server: {
+      type: "object",
+      additionalProperties: false,
+      default: {},
+      properties: {
+        hostname: { type: "string", minLength: 1, default: "127.0.0.1" },
+        port: { type: "integer", minimum: 0, maximum: 65535, default: 29316 },
+        public_url: { type: "string", pattern: "^https?://", default: "http://127.0.0.1:29316" },
+        ui_base_path: { type: "string", pattern: "^/", default: "/_matrix/maubot" },
+        plugin_base_path: { type: "string", pattern: "^/.*/$", default: "/_matrix/maubot/plugin/" },
+        unshared_secret: { ...secretSchema, default: "generate" },
+        token_expiry: {
+          description: "a number of seconds or a duration like 12h or 7d",
+          anyOf: [
+            { type: "integer", minimum: 1 },
+            { type: "string", pattern: "^[0-9]+[smhd]?$" },
+          ],
+          default: "7d",
+        },
+      },
+    },
+    homeservers: {
+      type: "object",
+      default: {},
+      additionalProperties: {
+        type: "object",
+        additionalProperties: false,
+        required: ["url"],
+        properties: {
+          url: { type: "string", pattern: "^https?://" },
+          secret: { ...optionalSecretSchema, default: null },
+          registration_token: { ...optionalSecretSchema, default: null },
+        },
+      },
+    },
+    admins: {
+      type: "object",
+      default: {},
+      propertyNames: { pattern: "^[^\\s]+$" },
+      additionalProperties: secretSchema,
+    },
+    api_features: {
+      type: "object",
+      additionalProperties: false,
+      default: {},
+      properties: Object.fromEntries(API_FEATURES.map((f) => [f, { type: "boolean", default: true }])),
+    },
+    logging: {
+      type: "object",
+      additionalProperties: false,
+      default: {},
+      properties: {
+        level: { enum: [...LOG_LEVELS], default: "info" },
+        console: { enum: ["pretty", "json", "off"], default: "pretty" },
+        file: { type: ["string", "null"], minLength: 1, default: null },
+      },
+    },
+    admin_room: {
+      description: "null or {room_id: !room:server, client: @bot:server}",
+      default: null,
+      anyOf: [
+        { type: "null" },
+        {
+          type: "object",
+          additionalProperties: false,
+          required: ["room_id", "client"],
+          properties: {
+            room_id: { type: "string", pattern: "^!.+:.+$" },
+            client: { type: "string", pattern: "^@.+:.+$" },
+          },
+        },
+      ],
+    },
+  },
+} as const;

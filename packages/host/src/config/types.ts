@@ -1,0 +1,78 @@
+// The configuration as the rest of the host sees it: defaults filled in, paths absolute,
+// secrets read from their files, admin passwords bcrypt-hashed.
+import type { ApiFeature, LogLevel } from "./schema.js";
+
+export type { ApiFeature, LogLevel } from "./schema.js";
+
+export interface HomeserverConfig {
+  /** Client-server API base URL. */
+  url: string;
+  /** Synapse registration_shared_secret, or null. */
+  secret: string | null;
+  /** Registration token (m.login.registration_token), or null. */
+  registration_token: string | null;
+}
+
+export interface BotyardConfig {
+  /** Absolute path of the host's SQLite file. */
+  database: string;
+  plugin_directories: {
+    /** Absolute folder uploads are written to. */
+    upload: string;
+    /** Absolute folders loaded at start. */
+    load: string[];
+    /** Absolute trash folder, or null when removed bundles are deleted (`trash: delete`). */
+    trash: string | null;
+  };
+  plugin_databases: {
+    /** Absolute folder of the instances' SQLite files. */
+    sqlite: string;
+  };
+  server: {
+    hostname: string;
+    port: number;
+    /** Without a trailing slash. */
+    public_url: string;
+    /** Without a trailing slash, e.g. /_matrix/maubot. */
+    ui_base_path: string;
+    /** With a trailing slash, e.g. /_matrix/maubot/plugin/. */
+    plugin_base_path: string;
+    unshared_secret: string;
+    /** Lifetime of admin login tokens, in seconds. */
+    token_expiry: number;
+  };
+  homeservers: Record<string, HomeserverConfig>;
+  /** Admin name → bcrypt hash; "" means password login is disabled for that name. */
+  admins: Record<string, string>;
+  api_features: Record<ApiFeature, boolean>;
+  logging: {
+    level: LogLevel;
+    console: "pretty" | "json" | "off";
+    /** Absolute path of a JSON-lines log file, or null. */
+    file: string | null;
+  };
+  admin_room: { room_id: string; client: string } | null;
+}
+
+/** Something that happened while loading, to be logged once logging is up. */
+export interface ConfigNote {
+  level: "info" | "warn";
+  message: string;
+}
+
+export interface LoadedConfig {
+  /** Absolute path of the file that was read. */
+  path: string;
+  config: BotyardConfig;
+  /** Every secret value in the config, for the log scrubber. */
+  secrets: string[];
+  notes: ConfigNote[];
+}
+
+/** The config file is unusable; the message names the file and the key. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
