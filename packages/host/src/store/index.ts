@@ -1,0 +1,3 @@
+export { HostStore, StoreError } from "./host-store.js";
+export { migrate, MIGRATIONS, LATEST_VERSION, type Migration } from "./migrations.js";
+export type { ClientRow, InstanceRow, InstanceState, PluginRow } from "./types.js";
