@@ -1,0 +1,558 @@
+// One bot account's connection: a matrix-js-sdk client, its start sequence (whoami, profile,
+// sync), its health (sync_ok, last_error) and the Matrix calls plugins make with it.
+//
+// Start never gives up on an unreachable homeserver (maubot disables the client after 8 tries;
+// operators report bots that stay dead after a reboot where the homeserver came up later).
+// Only a rejected token or a user/device mismatch stops a client, with the reason in last_error.
+import {
+  ClientEvent,
+  createClient,
+  EventType,
+  Filter,
+  HttpApiEvent,
+  MatrixError,
+  MemoryStore,
+  Method,
+  RoomEvent,
+  SyncState,
+  type IRoomTimelineData,
+  type MatrixClient,
+  type MatrixEvent as SdkEvent,
+  type Room,
+} from "matrix-js-sdk";
+import type { Logger } from "pino";
+import type { ClientMethod, ClientParams, ClientResult, MatrixEvent, PowerLevels } from "@botyard/sdk";
+import type { ClientRow } from "../store/types.js";
+import { buildMessageContent, withDefaultMentions } from "./message-content.js";
+import { renderMarkdown, sanitizeMatrixHtml } from "./format.js";
+import { RoomSendQueue } from "./room-send-queue.js";
+import { DEFAULT_RETRY, isUnknownToken, isUnreachable, sleep, withRetry, type RetryPolicy } from "./request-retry.js";
+import { sdkLoggerFor } from "./sdk-logger.js";
+
+export interface ClientStatus {
+  /** whoami succeeded and the client runs (syncing or, with `sync: false`, ready to send). */
+  started: boolean;
+  /** The last /sync succeeded. */
+  sync_ok: boolean;
+  remote_displayname: string | null;
+  remote_avatar_url: string | null;
+  /** Why the client is not working, or what it is retrying; null when healthy. */
+  last_error: string | null;
+}
+
+/** A Matrix call failed; `errcode` is the homeserver's (e.g. M_FORBIDDEN) when it answered. */
+export class MatrixCallError extends Error {
+  constructor(
+    message: string,
+    readonly errcode: string | null,
+    readonly httpStatus: number | null,
+  ) {
+    super(message);
+    this.name = "MatrixCallError";
+  }
+}
+
+export interface BotClientOptions {
+  log: Logger;
+  /** A room event that passed the filters (live, not own). */
+  onEvent: (event: MatrixEvent) => void;
+  /** Timeline events kept per room before the live timeline is dropped (memory bound). */
+  timelineLimit?: number;
+  retry?: RetryPolicy;
+  /** Longest wait between start attempts while the homeserver is unreachable. */
+  maxStartBackoffMs?: number;
+}
+
+const TIMELINE_LIMIT = 10;
+const LIVE_TIMELINE_KEEP = 50;
+const SWEEP_INTERVAL_MS = 60_000;
+
+/** Matrix's defaults for `m.room.power_levels` fields (client-server API, m.room.power_levels). */
+function powerLevelsWithDefaults(content: Record<string, unknown> | null, creator: string | null): PowerLevels {
+  const num = (v: unknown, d: number): number => (typeof v === "number" && Number.isFinite(v) ? v : d);
+  const rec = <T>(v: unknown): Record<string, T> => (v && typeof v === "object" && !Array.isArray(v) ? { ...(v as Record<string, T>) } : {});
+  if (content === null) {
+    // No power levels event: the creator has 100, everyone else 0, and every action needs 0
+    // except ban/kick/redact (50).
+    return {
+      users: creator ? { [creator]: 100 } : {},
+      users_default: 0,
+      events: {},
+      events_default: 0,
+      state_default: 0,
+      ban: 50,
+      kick: 50,
+      redact: 50,
+      invite: 0,
+    };
+  }
+  return {
+    users: rec<number>(content.users),
+    users_default: num(content.users_default, 0),
+    events: rec<number>(content.events),
+    events_default: num(content.events_default, 0),
+    state_default: num(content.state_default, 50),
+    ban: num(content.ban, 50),
+    kick: num(content.kick, 50),
+    redact: num(content.redact, 50),
+    invite: num(content.invite, 0),
+  };
+}
+
+function describe(err: unknown): string {
+  if (err instanceof MatrixError) return `${err.errcode ?? `HTTP ${err.httpStatus}`}: ${err.data?.error ?? err.message}`;
+  if (err instanceof Error) {
+    const cause = err.cause instanceof Error ? ` (${err.cause.message})` : "";
+    return `${err.message}${cause}`;
+  }
+  return String(err);
+}
+
+function toCallError(err: unknown): Error {
+  if (err instanceof MatrixCallError) return err;
+  if (err instanceof MatrixError) return new MatrixCallError(describe(err), err.errcode ?? null, err.httpStatus ?? null);
+  if (isUnreachable(err)) return new MatrixCallError(`Homeserver unreachable: ${describe(err)}`, null, null);
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+const enc = encodeURIComponent;
+
+export class BotClient {
+  private client: MatrixClient | null = null;
+  private readonly queue = new RoomSendQueue();
+  private abort = new AbortController();
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private txnCounter = 0;
+  private state: ClientStatus = { started: false, sync_ok: false, remote_displayname: null, remote_avatar_url: null, last_error: null };
+  /** A token rejection or mismatch: calls fail fast until the row changes. */
+  private fatal = false;
+  private running = false;
+  private startTask: Promise<void> | null = null;
+  private readyWaiters: Array<() => void> = [];
+
+  constructor(
+    private row: ClientRow,
+    private readonly options: BotClientOptions,
+  ) {}
+
+  get id(): string {
+    return this.row.id;
+  }
+
+  get config(): ClientRow {
+    return this.row;
+  }
+
+  status(): ClientStatus {
+    return { ...this.state };
+  }
+
+  /**
+   * Starts the client in the background. Resolves after the first attempt: started, failed for
+   * good (last_error says why), or still retrying an unreachable homeserver.
+   */
+  start(): Promise<void> {
+    if (this.running) return Promise.resolve();
+    this.running = true;
+    this.fatal = false;
+    this.abort = new AbortController();
+    this.client = this.createSdkClient();
+    let firstAttemptDone!: () => void;
+    const firstAttempt = new Promise<void>((r) => (firstAttemptDone = r));
+    this.startTask = this.startLoop(firstAttemptDone).catch((err: unknown) => {
+      this.options.log.error({ err: describe(err) }, "client start failed");
+    });
+    return firstAttempt;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.abort.abort(new Error("client stopped"));
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+    const client = this.client;
+    this.client = null;
+    client?.stopClient();
+    client?.removeAllListeners();
+    await this.startTask;
+    this.state.started = false;
+    this.state.sync_ok = false;
+  }
+
+  /** Replace the row (token, flags, profile). Returns true when a restart is needed. */
+  needsRestart(next: ClientRow): boolean {
+    const prev = this.row;
+    return (
+      prev.homeserver !== next.homeserver ||
+      prev.access_token !== next.access_token ||
+      prev.device_id !== next.device_id ||
+      prev.sync !== next.sync ||
+      prev.online !== next.online ||
+      prev.enabled !== next.enabled
+    );
+  }
+
+  /** Apply a row whose changes need no restart (autojoin, profile). */
+  async applyLive(next: ClientRow): Promise<void> {
+    const profileChanged = next.displayname !== this.row.displayname || next.avatar_url !== this.row.avatar_url;
+    this.row = next;
+    if (profileChanged && this.state.started) await this.pushProfile();
+  }
+
+  setRow(next: ClientRow): void {
+    this.row = next;
+  }
+
+  /** Resolves when the client is started and (with sync) has finished its first sync; false on timeout. */
+  async whenReady(timeoutMs: number): Promise<boolean> {
+    if (this.isReady()) return true;
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.readyWaiters = this.readyWaiters.filter((w) => w !== onReady);
+        resolve(false);
+      }, timeoutMs);
+      const onReady = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.readyWaiters.push(onReady);
+    });
+  }
+
+  private isReady(): boolean {
+    return this.state.started && (!this.row.sync || this.state.sync_ok);
+  }
+
+  private notifyReady(): void {
+    if (!this.isReady()) return;
+    const waiters = this.readyWaiters;
+    this.readyWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private createSdkClient(): MatrixClient {
+    const client = createClient({
+      baseUrl: this.row.homeserver.replace(/\/+$/, ""),
+      accessToken: this.row.access_token,
+      userId: this.row.id,
+      deviceId: this.row.device_id || undefined,
+      store: new MemoryStore(),
+      timelineSupport: false,
+      logger: sdkLoggerFor(this.options.log),
+      localTimeoutMs: 60_000,
+    });
+    client.on(HttpApiEvent.SessionLoggedOut, (err) => this.onTokenRejected(err));
+    return client;
+  }
+
+  private async startLoop(firstAttemptDone: () => void): Promise<void> {
+    const { log } = this.options;
+    const maxBackoff = this.options.maxStartBackoffMs ?? 60_000;
+    let backoff = 1000;
+    try {
+      for (;;) {
+        const client = this.client;
+        if (!this.running || !client) return;
+        try {
+          const me = await client.whoami();
+          if (me.user_id !== this.row.id) {
+            return this.failFatally(`The access token belongs to ${me.user_id}, not ${this.row.id} (user mismatch)`);
+          }
+          if (this.row.device_id && me.device_id && me.device_id !== this.row.device_id) {
+            return this.failFatally(`The access token belongs to device ${me.device_id}, not ${this.row.device_id} (device mismatch)`);
+          }
+          break;
+        } catch (err) {
+          if (!this.running) return;
+          if (isUnknownToken(err)) return; // onTokenRejected has recorded it
+          this.state.last_error = `Homeserver ${this.row.homeserver} not reachable (${describe(err)}); retrying in ${Math.round(backoff / 1000)} s`;
+          log.warn({ err: describe(err), retry_in_ms: backoff }, "whoami failed, retrying");
+          firstAttemptDone();
+          try {
+            await sleep(backoff, this.abort.signal);
+          } catch {
+            return;
+          }
+          backoff = Math.min(backoff * 2, maxBackoff);
+        }
+      }
+      if (!this.running) return;
+      this.state.started = true;
+      this.state.last_error = null;
+      log.info({ sync: this.row.sync }, "client started");
+      await this.pushProfile();
+      if (this.row.sync) this.startSync();
+      this.notifyReady();
+    } finally {
+      firstAttemptDone();
+    }
+  }
+
+  private failFatally(reason: string): void {
+    this.fatal = true;
+    this.state.last_error = reason;
+    this.state.started = false;
+    this.state.sync_ok = false;
+    this.options.log.error(`client ${this.row.id} stopped: ${reason}`);
+    const client = this.client;
+    this.running = false;
+    this.abort.abort(new Error(reason));
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+    this.client = null;
+    client?.stopClient();
+    client?.removeAllListeners();
+  }
+
+  private onTokenRejected(err: MatrixError): void {
+    if (this.fatal) return;
+    this.failFatally(`The homeserver rejected the access token (${describe(err)}); log in again or set a new token`);
+  }
+
+  /** Push displayname/avatar unless "disable", then read back what the homeserver has. */
+  private async pushProfile(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    const { log } = this.options;
+    try {
+      if (this.row.displayname !== "disable") await withRetry(() => client.setDisplayName(this.row.displayname), this.retry());
+      if (this.row.avatar_url !== "disable") await withRetry(() => client.setAvatarUrl(this.row.avatar_url), this.retry());
+    } catch (err) {
+      if (!this.running) return;
+      log.warn({ err: describe(err) }, "could not set the profile");
+    }
+    try {
+      const profile = await client.getProfileInfo(this.row.id);
+      this.state.remote_displayname = typeof profile.displayname === "string" ? profile.displayname : null;
+      this.state.remote_avatar_url = typeof profile.avatar_url === "string" ? profile.avatar_url : null;
+    } catch (err) {
+      if (!this.running) return;
+      log.debug({ err: describe(err) }, "could not read the profile");
+    }
+  }
+
+  private retry(): RetryPolicy {
+    return { ...(this.options.retry ?? DEFAULT_RETRY), signal: this.abort.signal };
+  }
+
+  private syncFilter(client: MatrixClient): Filter {
+    const filter = new Filter(this.row.id);
+    filter.setDefinition({
+      room: {
+        timeline: { limit: this.options.timelineLimit ?? TIMELINE_LIMIT },
+        state: { lazy_load_members: true },
+        // Typing notifications and receipts: nothing a bot plugin receives.
+        ephemeral: { not_types: ["*"] },
+      },
+      presence: this.row.online ? {} : { not_types: ["*"] },
+    });
+    void client;
+    return filter;
+  }
+
+  private startSync(): void {
+    const client = this.client;
+    if (!client) return;
+    const { log } = this.options;
+    client.on(ClientEvent.Sync, (state: SyncState, prev: SyncState | null) => {
+      const ok = state === SyncState.Prepared || state === SyncState.Syncing || state === SyncState.Catchup;
+      if (ok && !this.state.sync_ok && (prev === SyncState.Error || prev === SyncState.Reconnecting)) log.info("sync recovered");
+      if (!ok && this.state.sync_ok && state !== SyncState.Stopped) log.warn({ state }, "sync failing, retrying");
+      this.state.sync_ok = ok;
+      if (ok && this.state.last_error?.startsWith("Sync")) this.state.last_error = null;
+      if (state === SyncState.Error) this.state.last_error = "Sync failing; retrying until the homeserver answers";
+      this.notifyReady();
+    });
+    client.on(RoomEvent.Timeline, (event, room, toStart, removed, data) => this.onTimeline(client, event, room, toStart, removed, data));
+    client.on(RoomEvent.MyMembership, (room: Room, membership: string) => {
+      if (membership !== "invite" || !this.row.autojoin) return;
+      const roomId = room.roomId;
+      log.info({ room_id: roomId }, "invited, joining");
+      withRetry(() => client.http.authedRequest(Method.Post, `/rooms/${enc(roomId)}/join`, undefined, {}), this.retry()).catch(
+        (err: unknown) => {
+          if (this.running) log.warn({ room_id: roomId, err: describe(err) }, "could not join after an invite");
+        },
+      );
+    });
+    void client.startClient({
+      initialSyncLimit: 1,
+      lazyLoadMembers: true,
+      disablePresence: !this.row.online,
+      filter: this.syncFilter(client),
+      threadSupport: false,
+      pollTimeout: 30_000,
+    });
+    this.sweepTimer = setInterval(() => this.trimTimelines(), SWEEP_INTERVAL_MS);
+    this.sweepTimer.unref();
+  }
+
+  private onTimeline(
+    client: MatrixClient,
+    event: SdkEvent,
+    room: Room | undefined,
+    toStart: boolean | undefined,
+    removed: boolean,
+    data: IRoomTimelineData,
+  ): void {
+    // The initial sync's timeline arrives as live events: that backlog is never dispatched.
+    if (toStart || removed || !room || !client.isInitialSyncComplete()) return;
+    if (data.liveEvent === false) return;
+    if (event.getSender() === this.row.id) return;
+    if (event.status !== null) return; // local echo
+    const raw = event.getEffectiveEvent();
+    const out: MatrixEvent = {
+      event_id: event.getId() ?? "",
+      room_id: event.getRoomId() ?? room.roomId,
+      sender: event.getSender() ?? "",
+      type: event.getType(),
+      origin_server_ts: event.getTs(),
+      content: (raw.content ?? {}) as Record<string, unknown>,
+    };
+    const stateKey = event.getStateKey();
+    if (stateKey !== undefined) out.state_key = stateKey;
+    const redacts = event.event.redacts ?? (event.getType() === EventType.RoomRedaction ? (raw.content?.redacts as string | undefined) : undefined);
+    if (typeof redacts === "string") out.redacts = redacts;
+    if (raw.unsigned) out.unsigned = { ...raw.unsigned } as Record<string, unknown>;
+    if (!out.event_id || !out.sender) return;
+    try {
+      this.options.onEvent(out);
+    } catch (err) {
+      this.options.log.warn({ err: describe(err), event_id: out.event_id }, "event dispatch threw");
+    }
+  }
+
+  /** The SDK keeps every live event of a room in memory; drop the old ones now and then. */
+  private trimTimelines(): void {
+    const client = this.client;
+    if (!client) return;
+    for (const room of client.getRooms()) {
+      if (room.getLiveTimeline().getEvents().length > LIVE_TIMELINE_KEEP) room.resetLiveTimeline(null, null);
+    }
+  }
+
+  // ---- Matrix calls ------------------------------------------------------------------------
+
+  private requireClient(): MatrixClient {
+    if (this.fatal) throw new MatrixCallError(`Client ${this.row.id} is stopped: ${this.state.last_error ?? "error"}`, null, null);
+    if (!this.client) throw new MatrixCallError(`Client ${this.row.id} is not running`, null, null);
+    return this.client;
+  }
+
+  private nextTxnId(): string {
+    return `botyard.${Date.now().toString(36)}.${(++this.txnCounter).toString(36)}`;
+  }
+
+  private async sendRoomEvent(roomId: string, eventType: string, content: Record<string, unknown>): Promise<{ eventId: string }> {
+    const client = this.requireClient();
+    return this.queue.run(roomId, async () => {
+      // One transaction id for all retries, so a retried send after a dropped answer is not duplicated.
+      const txnId = this.nextTxnId();
+      const path = `/rooms/${enc(roomId)}/send/${enc(eventType)}/${enc(txnId)}`;
+      const res = await withRetry(() => client.http.authedRequest<{ event_id: string }>(Method.Put, path, undefined, content), this.retry());
+      return { eventId: res.event_id };
+    });
+  }
+
+  async call<M extends ClientMethod>(method: M, params: ClientParams<M>): Promise<ClientResult<M>> {
+    try {
+      return (await this.dispatchCall(method, params)) as ClientResult<M>;
+    } catch (err) {
+      throw toCallError(err);
+    }
+  }
+
+  private async dispatchCall(method: ClientMethod, params: unknown): Promise<unknown> {
+    switch (method) {
+      case "sendText": {
+        const p = params as ClientParams<"sendText">;
+        return this.sendRoomEvent(p.roomId, "m.room.message", buildMessageContent({ body: p.text }, p));
+      }
+      case "sendMarkdown": {
+        const p = params as ClientParams<"sendMarkdown">;
+        return this.sendRoomEvent(p.roomId, "m.room.message", buildMessageContent({ body: p.markdown, html: renderMarkdown(p.markdown) }, p));
+      }
+      case "sendHtml": {
+        const p = params as ClientParams<"sendHtml">;
+        return this.sendRoomEvent(p.roomId, "m.room.message", buildMessageContent({ body: p.text, html: sanitizeMatrixHtml(p.html) }, p));
+      }
+      case "sendEvent": {
+        const p = params as ClientParams<"sendEvent">;
+        return this.sendRoomEvent(p.roomId, p.eventType, withDefaultMentions(p.content));
+      }
+      case "react": {
+        const p = params as ClientParams<"react">;
+        return this.sendRoomEvent(p.roomId, "m.reaction", {
+          "m.relates_to": { rel_type: "m.annotation", event_id: p.eventId, key: p.key },
+        });
+      }
+      case "redact": {
+        const p = params as ClientParams<"redact">;
+        const client = this.requireClient();
+        return this.queue.run(p.roomId, async () => {
+          const path = `/rooms/${enc(p.roomId)}/redact/${enc(p.eventId)}/${enc(this.nextTxnId())}`;
+          const body = p.reason ? { reason: p.reason } : {};
+          const res = await withRetry(() => client.http.authedRequest<{ event_id: string }>(Method.Put, path, undefined, body), this.retry());
+          return { eventId: res.event_id };
+        });
+      }
+      case "uploadMedia": {
+        const p = params as ClientParams<"uploadMedia">;
+        const client = this.requireClient();
+        const blob = new Blob([p.data as Uint8Array<ArrayBuffer>], { type: p.contentType });
+        const res = await withRetry(
+          () => client.uploadContent(blob, { type: p.contentType, name: p.filename, includeFilename: Boolean(p.filename) }),
+          this.retry(),
+        );
+        return { contentUri: res.content_uri };
+      }
+      case "getStateEvent": {
+        const p = params as ClientParams<"getStateEvent">;
+        return this.getState(p.roomId, p.eventType, p.stateKey ?? "");
+      }
+      case "getPowerLevels": {
+        const p = params as ClientParams<"getPowerLevels">;
+        const content = await this.getState(p.roomId, "m.room.power_levels", "");
+        let creator: string | null = null;
+        if (content === null) {
+          const create = await this.getState(p.roomId, "m.room.create", "");
+          creator = typeof create?.creator === "string" ? create.creator : null;
+        }
+        return powerLevelsWithDefaults(content, creator);
+      }
+      case "getJoinedRooms": {
+        const client = this.requireClient();
+        const res = await withRetry(() => client.http.authedRequest<{ joined_rooms: string[] }>(Method.Get, "/joined_rooms"), this.retry());
+        return { roomIds: res.joined_rooms };
+      }
+      case "join": {
+        const p = params as ClientParams<"join">;
+        const client = this.requireClient();
+        const res = await withRetry(
+          () => client.http.authedRequest<{ room_id: string }>(Method.Post, `/join/${enc(p.roomIdOrAlias)}`, undefined, {}),
+          this.retry(),
+        );
+        return { roomId: res.room_id };
+      }
+      case "leave": {
+        const p = params as ClientParams<"leave">;
+        const client = this.requireClient();
+        await withRetry(() => client.http.authedRequest(Method.Post, `/rooms/${enc(p.roomId)}/leave`, undefined, {}), this.retry());
+        return {};
+      }
+      default:
+        throw new MatrixCallError(`Unknown client method ${String(method)}`, null, null);
+    }
+  }
+
+  private async getState(roomId: string, eventType: string, stateKey: string): Promise<Record<string, unknown> | null> {
+    const client = this.requireClient();
+    const path = `/rooms/${enc(roomId)}/state/${enc(eventType)}/${enc(stateKey)}`;
+    try {
+      return await withRetry(() => client.http.authedRequest<Record<string, unknown>>(Method.Get, path), this.retry());
+    } catch (err) {
+      if (err instanceof MatrixError && err.errcode === "M_NOT_FOUND") return null;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,144 @@
+// All bot accounts of the host: one BotClient per client row, room events fanned out to the
+// instances (RoomEventSink), plugin calls run with the right account (ClientCaller), and the
+// host-level `!help`.
+import type { Logger } from "pino";
+import type { ClientMethod, ClientParams, ClientResult, MatrixEvent } from "@botyard/sdk";
+import type { ClientCaller, RoomEventSink } from "../ports.js";
+import type { ClientRow } from "../store/types.js";
+import { BotClient, MatrixCallError, type ClientStatus } from "./bot-client.js";
+import { helpIsTaken, isHelpRequest, renderHelp } from "./help-command.js";
+import type { RetryPolicy } from "./request-retry.js";
+import { quietSdkRootLogger } from "./sdk-logger.js";
+
+export type { ClientStatus } from "./bot-client.js";
+
+/** Where startAll() reads the client rows (HostStore satisfies it). */
+export interface ClientRowSource {
+  listClients(): ClientRow[] | Promise<ClientRow[]>;
+}
+
+export interface ClientPoolOptions {
+  logger: Logger;
+  /** Receives room events; can also be attached later with attachSink (the supervisor needs the pool first). */
+  sink?: RoomEventSink;
+  rows?: ClientRowSource;
+  /** Timeline events per room in each sync response (default 10). */
+  timelineLimit?: number;
+  retry?: RetryPolicy;
+  /** Longest wait between start attempts while a homeserver is unreachable (default 60 s). */
+  maxStartBackoffMs?: number;
+}
+
+const STOPPED: ClientStatus = { started: false, sync_ok: false, remote_displayname: null, remote_avatar_url: null, last_error: null };
+
+export class ClientPool implements ClientCaller {
+  private readonly clients = new Map<string, BotClient>();
+  private sink: RoomEventSink | null;
+
+  constructor(private readonly options: ClientPoolOptions) {
+    this.sink = options.sink ?? null;
+    quietSdkRootLogger();
+  }
+
+  attachSink(sink: RoomEventSink): void {
+    this.sink = sink;
+  }
+
+  /** Starts every enabled client row. Does not wait for homeservers that are down. */
+  async startAll(rows?: ClientRow[]): Promise<void> {
+    const list = rows ?? (this.options.rows ? await this.options.rows.listClients() : []);
+    await Promise.all(list.map((row) => this.start(row)));
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.clients.keys()].map((id) => this.stop(id)));
+  }
+
+  /**
+   * Starts (or restarts) one client. Resolves after its first attempt; an unreachable
+   * homeserver keeps being retried in the background. A disabled row is only registered.
+   */
+  async start(row: ClientRow): Promise<void> {
+    const existing = this.clients.get(row.id);
+    if (existing) await existing.stop();
+    const client = new BotClient(row, {
+      log: this.options.logger.child({ name: `client.${row.id}` }),
+      onEvent: (event) => this.onEvent(row.id, event),
+      timelineLimit: this.options.timelineLimit,
+      retry: this.options.retry,
+      maxStartBackoffMs: this.options.maxStartBackoffMs,
+    });
+    this.clients.set(row.id, client);
+    if (row.enabled) await client.start();
+  }
+
+  /** Stops and forgets a client (after it was deleted or disabled). */
+  async stop(id: string): Promise<void> {
+    const client = this.clients.get(id);
+    if (!client) return;
+    this.clients.delete(id);
+    await client.stop();
+  }
+
+  /** Applies a changed row: restarts when the connection changed, else updates in place. */
+  async update(row: ClientRow): Promise<void> {
+    const client = this.clients.get(row.id);
+    if (!client || client.needsRestart(row) || (row.enabled && !client.status().started)) {
+      await this.start(row);
+      return;
+    }
+    await client.applyLive(row);
+  }
+
+  /** maubot's clearcache: drop the in-memory sync state and sync from scratch. */
+  async clearCache(id: string): Promise<void> {
+    const client = this.clients.get(id);
+    if (!client) return;
+    await this.start(client.config);
+  }
+
+  status(id: string): ClientStatus {
+    return this.clients.get(id)?.status() ?? { ...STOPPED };
+  }
+
+  has(id: string): boolean {
+    return this.clients.has(id);
+  }
+
+  /** Resolves true once the client is started and synced (or started, with sync off). */
+  async whenReady(id: string, timeoutMs: number): Promise<boolean> {
+    const client = this.clients.get(id);
+    return client ? client.whenReady(timeoutMs) : false;
+  }
+
+  async call<M extends ClientMethod>(clientId: string, method: M, params: ClientParams<M>): Promise<ClientResult<M>> {
+    const client = this.clients.get(clientId);
+    if (!client) throw new MatrixCallError(`Client ${clientId} is not running`, null, null);
+    return client.call(method, params);
+  }
+
+  private onEvent(clientId: string, event: MatrixEvent): void {
+    const sink = this.sink;
+    if (!sink) return;
+    sink.dispatch(clientId, event);
+    if (event.type === "m.room.message" && isHelpRequest(event.content.body)) {
+      void this.answerHelp(clientId, event, sink);
+    }
+  }
+
+  private async answerHelp(clientId: string, event: MatrixEvent, sink: RoomEventSink): Promise<void> {
+    const log = this.options.logger.child({ name: `client.${clientId}` });
+    try {
+      const list = await sink.commandsOf(clientId);
+      if (helpIsTaken(list)) return;
+      await this.call(clientId, "sendMarkdown", {
+        roomId: event.room_id,
+        markdown: renderHelp(list),
+        msgtype: "m.notice",
+        replyTo: event.event_id,
+      });
+    } catch (err) {
+      log.warn({ err: err instanceof Error ? err.message : String(err), room_id: event.room_id }, "could not answer !help");
+    }
+  }
+}

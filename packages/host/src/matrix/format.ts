@@ -1,0 +1,68 @@
+// Markdown and HTML for Matrix messages: what the host puts in `formatted_body`.
+// Everything that leaves through here is sanitised to the tags and attributes the Matrix spec
+// lists as safe for clients (client-server API, "m.room.message msgtypes", HTML subset), so a
+// plugin relaying text from users or remote servers cannot inject scripts, styles or forms.
+import MarkdownIt from "markdown-it";
+import sanitizeHtml from "sanitize-html";
+
+const markdown = new MarkdownIt({
+  // Raw HTML in markdown is allowed through the renderer and then sanitised like everything else.
+  html: true,
+  linkify: true,
+  // Chat clients (Element) render a single newline as a line break.
+  breaks: true,
+});
+
+/** The Matrix spec's recommended HTML subset (v1.13, `m.room.message` formatting). */
+const MATRIX_TAGS = [
+  "font", "del", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "p", "a", "ul", "ol", "sup", "sub",
+  "li", "b", "i", "u", "strong", "em", "s", "code", "hr", "br", "div", "table", "thead", "tbody", "tr",
+  "th", "td", "caption", "pre", "span", "img", "details", "summary",
+];
+
+const COLOUR = /^#[0-9a-fA-F]{6}$/;
+
+const SANITIZE_OPTIONS: sanitizeHtml.IOptions = {
+  allowedTags: MATRIX_TAGS,
+  allowedAttributes: {
+    font: ["data-mx-bg-color", "data-mx-color", "color"],
+    span: ["data-mx-bg-color", "data-mx-color", "data-mx-spoiler", "data-mx-maths"],
+    div: ["data-mx-maths"],
+    a: ["name", "target", "href"],
+    img: ["width", "height", "alt", "title", "src"],
+    ol: ["start"],
+    code: ["class"],
+  },
+  allowedSchemes: ["https", "http", "ftp", "mailto", "magnet"],
+  // Clients only load images from the homeserver's media repository.
+  allowedSchemesByTag: { img: ["mxc"] },
+  allowProtocolRelative: false,
+  allowedClasses: { code: [/^language-[\w-]+$/] },
+  // Dropped entirely, content included: their text is never meant to be shown.
+  nonTextTags: ["style", "script", "textarea", "option", "noscript", "mx-reply", "head", "title"],
+  transformTags: {
+    // Links open outside the client, as the spec recommends.
+    a: (tagName, attribs) => ({ tagName, attribs: attribs.href ? { ...attribs, target: "_blank" } : attribs }),
+  },
+  exclusiveFilter: (frame) => frame.tag === "img" && !frame.attribs.src,
+  allowedStyles: {},
+};
+
+/** Sanitise caller-built HTML to the Matrix HTML subset. */
+export function sanitizeMatrixHtml(html: string): string {
+  const clean = sanitizeHtml(html, SANITIZE_OPTIONS);
+  // sanitize-html has no per-attribute value filter; strip colour attributes that are not #rrggbb.
+  return clean.replace(/ (data-mx-bg-color|data-mx-color|color)="([^"]*)"/g, (whole, _name: string, value: string) =>
+    COLOUR.test(value) ? whole : "",
+  );
+}
+
+/** Render markdown to sanitised Matrix HTML (no trailing newline). */
+export function renderMarkdown(source: string): string {
+  return sanitizeMatrixHtml(markdown.render(source)).trimEnd();
+}
+
+/** HTML-escape plain text (for building small HTML fragments around untrusted strings). */
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
