@@ -107,8 +107,8 @@ export class CommandRouter {
     this.#owner = owner;
   }
 
-  add(spec: CommandSpec): void {
-    const compiled = compile(spec, "");
+  add<const A extends readonly Arg[]>(spec: CommandSpec<A>): void {
+    const compiled = compile(spec as unknown as CommandSpec, "");
     for (const n of compiled.names) {
       if (this.#commands.some((c) => c.names.has(n))) throw new Error(`command name ${n} is already registered`);
     }
