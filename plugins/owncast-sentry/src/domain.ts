@@ -1,0 +1,19 @@
+// Turns whatever a user typed (URL, bare host, `user@host`, host:port/path) into the bare
+// domain Owncast Sentry keys everything by, the way the original's `domainify` does.
+
+/**
+ * `https://User@Stream.Example.com:8443/embed?x` → `stream.example.com`.
+ * Scheme, userinfo, `user@` prefix, port, path, query and fragment are dropped; only
+ * `[a-z0-9.-]` is kept and leading/trailing dots and dashes are trimmed. May return "".
+ */
+export function domainify(input: string): string {
+  let rest = input.trim();
+  // Everything up to the last "@" is userinfo or a Fediverse-style handle ("notify@host").
+  const at = rest.lastIndexOf("@");
+  if (at >= 0) rest = rest.slice(at + 1);
+  // Any "scheme://" (the original only knew lower-case http/https; "HTTPS://x" became "https").
+  rest = rest.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "").replace(/^\/\//, "");
+  const host = rest.split(/[/?#]/, 1)[0] ?? "";
+  const withoutPort = host.toLowerCase().split(":", 1)[0] ?? "";
+  return withoutPort.replace(/[^a-z0-9.-]/g, "").replace(/^[.-]+|[.-]+$/g, "");
+}

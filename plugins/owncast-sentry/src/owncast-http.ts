@@ -1,0 +1,247 @@
+// The only code that talks to Owncast servers. One keep-alive connection per host, a bounded
+// pool in total (idle connections of other hosts are closed, oldest first, to make room), a bound
+// on requests in flight, connect/read timeouts and an overall deadline, no redirects, no cookies,
+// a fixed User-Agent, and the address policy applied inside the socket's DNS lookup.
+
+import http from "node:http";
+import https from "node:https";
+import { lookup as dnsLookup } from "node:dns/promises";
+import { isIP, type LookupFunction, type Socket } from "node:net";
+import { isNonPublicAddress } from "./address-policy.js";
+import type { HttpSettings } from "./settings.js";
+
+export const USER_AGENT = "OwncastSentry/1.2.0 (bot; botyard; +https://git.logal.dev/LogalDeveloper/OwncastSentry)";
+
+export interface ResolvedAddress {
+  address: string;
+  family: 4 | 6;
+}
+
+/** Name resolution, injectable so tests and benches can map names to 127.0.0.1. */
+export type Resolver = (hostname: string) => Promise<ResolvedAddress[]>;
+
+export const systemResolver: Resolver = async (hostname) =>
+  (await dnsLookup(hostname, { all: true, verbatim: true })).map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
+
+export class FetchError extends Error {
+  constructor(message: string, readonly code: string) {
+    super(message);
+    this.name = "FetchError";
+  }
+}
+
+export interface FetchResult {
+  status: number;
+  contentType: string;
+  body: Buffer;
+}
+
+/** What the rest of the plugin needs from HTTP (so tests can count or refuse requests). */
+export interface OwncastFetcher {
+  get(domain: string, path: string, maxBytes: number): Promise<FetchResult>;
+  /** The public link of a stream as shown to rooms. */
+  linkOf(domain: string): string;
+  close(): void;
+}
+
+/** Counts waiters instead of queueing closures per request: cheap at 10,000 streams. */
+class Semaphore {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+  get inUse(): number {
+    return this.active;
+  }
+  async acquire(): Promise<void> {
+    if (this.active < this.limit) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
+  }
+}
+
+export class OwncastHttpClient implements OwncastFetcher {
+  private readonly agent: http.Agent;
+  private readonly slots: Semaphore;
+  /** Idle pooled sockets, oldest first, with the pool key they belong to. */
+  private readonly idle = new Map<Socket, string>();
+  private readonly idlePerKey = new Map<string, number>();
+  private readonly keyOf = new WeakMap<Socket, string>();
+  private readonly watched = new WeakSet<Socket>();
+  private inFlight = 0;
+  private readonly lookup: LookupFunction;
+
+  constructor(private readonly settings: HttpSettings, resolver: Resolver = systemResolver) {
+    const lookup = this.guardedLookup(resolver);
+    this.lookup = lookup;
+    const options = {
+      keepAlive: true,
+      maxSockets: 1,
+      // A hard ceiling; closing idle sockets first keeps real use at maxSockets.
+      maxTotalSockets: settings.maxSockets * 2,
+      maxFreeSockets: 1,
+      scheduling: "lifo" as const,
+      timeout: 120_000,
+      lookup,
+    };
+    this.agent = settings.scheme === "https" ? new https.Agent(options) : new http.Agent(options);
+    this.slots = new Semaphore(Math.min(settings.concurrency, settings.maxSockets));
+    this.agent.on("free", (socket: Socket) => {
+      const key = this.keyOf.get(socket);
+      if (key === undefined || socket.destroyed) return;
+      this.untrackIdle(socket);
+      this.idle.set(socket, key);
+      this.idlePerKey.set(key, (this.idlePerKey.get(key) ?? 0) + 1);
+    });
+  }
+
+  linkOf(domain: string): string {
+    const port = this.settings.port === null ? "" : `:${this.settings.port}`;
+    return `${this.settings.scheme}://${domain}${port}/`;
+  }
+
+  /** Open pooled sockets (idle and busy), for the bench and tests. */
+  get openSockets(): number {
+    return this.idle.size + this.inFlight;
+  }
+
+  private untrackIdle(socket: Socket): void {
+    const key = this.idle.get(socket);
+    if (key === undefined) return;
+    this.idle.delete(socket);
+    const n = (this.idlePerKey.get(key) ?? 1) - 1;
+    if (n <= 0) this.idlePerKey.delete(key);
+    else this.idlePerKey.set(key, n);
+  }
+
+  private guardedLookup(resolver: Resolver): LookupFunction {
+    const allowPrivate = this.settings.allowPrivateAddresses;
+    return ((hostname: string, options: { all?: boolean; family?: number | string }, callback: (...args: unknown[]) => void) => {
+      resolver(hostname).then(
+        (addresses) => {
+          const family = options.family === 4 || options.family === "IPv4" ? 4 : options.family === 6 || options.family === "IPv6" ? 6 : 0;
+          const usable = addresses.filter((a) => (family === 0 || a.family === family) && (allowPrivate || !isNonPublicAddress(a.address)));
+          if (addresses.length === 0) return callback(new FetchError(`${hostname} does not resolve`, "ENOTFOUND"));
+          if (usable.length === 0) {
+            return callback(new FetchError(`${hostname} resolves only to private or reserved addresses`, "EBLOCKED"));
+          }
+          if (options.all) return callback(null, usable);
+          return callback(null, usable[0]!.address, usable[0]!.family);
+        },
+        (err: Error) => callback(err),
+      );
+    }) as unknown as LookupFunction;
+  }
+
+  async get(domain: string, path: string, maxBytes: number): Promise<FetchResult> {
+    if (isIP(domain) !== 0 && !this.settings.allowPrivateAddresses && isNonPublicAddress(domain)) {
+      throw new FetchError(`${domain} is a private or reserved address`, "EBLOCKED");
+    }
+    await this.slots.acquire();
+    try {
+      try {
+        return await this.attempt(domain, path, maxBytes);
+      } catch (err) {
+        // A kept-alive socket the server closed in the meantime: one fresh try.
+        if (err instanceof StaleSocketError) return await this.attempt(domain, path, maxBytes);
+        throw err;
+      }
+    } finally {
+      this.slots.release();
+    }
+  }
+
+  private attempt(domain: string, path: string, maxBytes: number): Promise<FetchResult> {
+    const s = this.settings;
+    const port = s.port ?? (s.scheme === "https" ? 443 : 80);
+    const key = `${domain}:${port}`;
+    // Make room: close the oldest idle socket of another host when the pool is full.
+    if (!this.idlePerKey.has(key) && this.idle.size + this.inFlight + 1 > s.maxSockets) {
+      const oldest = this.idle.keys().next();
+      if (!oldest.done) {
+        this.untrackIdle(oldest.value);
+        oldest.value.destroy();
+      }
+    }
+    this.inFlight++;
+    const transport = s.scheme === "https" ? https : http;
+    return new Promise<FetchResult>((resolve, reject) => {
+      let settled = false;
+      let connectTimer: NodeJS.Timeout | undefined;
+      const finish = (err: Error | null, result?: FetchResult) => {
+        if (settled) return;
+        settled = true;
+        this.inFlight--;
+        clearTimeout(deadline);
+        clearTimeout(connectTimer);
+        if (err) reject(err);
+        else resolve(result!);
+      };
+      const req = transport.request({
+        host: domain,
+        port,
+        path,
+        method: "GET",
+        agent: this.agent,
+        lookup: this.lookup,
+        headers: { "User-Agent": USER_AGENT, Accept: "application/json, image/*;q=0.8", "Accept-Encoding": "identity" },
+        timeout: s.readTimeoutMs,
+      });
+      const deadline = setTimeout(() => req.destroy(new FetchError(`no complete answer within ${s.requestDeadlineMs} ms`, "ETIMEDOUT")), s.requestDeadlineMs);
+      req.on("socket", (socket: Socket) => {
+        this.untrackIdle(socket);
+        this.keyOf.set(socket, key);
+        if (!this.watched.has(socket)) {
+          this.watched.add(socket);
+          socket.once("close", () => this.untrackIdle(socket));
+        }
+        if (socket.connecting) {
+          connectTimer = setTimeout(() => req.destroy(new FetchError(`connect timed out after ${s.connectTimeoutMs} ms`, "ECONNTIMEOUT")), s.connectTimeoutMs);
+          socket.once("connect", () => clearTimeout(connectTimer));
+        }
+      });
+      req.on("timeout", () => req.destroy(new FetchError(`no data for ${s.readTimeoutMs} ms`, "ETIMEDOUT")));
+      req.on("error", (err: NodeJS.ErrnoException) => {
+        if (req.reusedSocket && (err.code === "ECONNRESET" || err.code === "EPIPE")) finish(new StaleSocketError());
+        else finish(err instanceof FetchError ? err : new FetchError(err.message, err.code ?? "EREQUEST"));
+      });
+      req.on("response", (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        const declared = Number(res.headers["content-length"]);
+        if (Number.isFinite(declared) && declared > maxBytes) {
+          req.destroy(new FetchError(`answer larger than ${maxBytes} bytes`, "ETOOBIG"));
+          return;
+        }
+        res.on("data", (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > maxBytes) req.destroy(new FetchError(`answer larger than ${maxBytes} bytes`, "ETOOBIG"));
+          else chunks.push(chunk);
+        });
+        res.on("end", () =>
+          finish(null, {
+            status: res.statusCode ?? 0,
+            contentType: String(res.headers["content-type"] ?? ""),
+            body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks),
+          }),
+        );
+        res.on("error", (err) => finish(new FetchError(err.message, "EREAD")));
+      });
+      req.end();
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+    this.idle.clear();
+    this.idlePerKey.clear();
+  }
+}
+
+class StaleSocketError extends Error {}

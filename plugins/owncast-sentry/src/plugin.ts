@@ -1,0 +1,152 @@
+// The botyard plugin: commands, the poll schedule and the webhook endpoint, wired onto the
+// plain modules that do the work (store, rules, HTTP client, messages).
+
+import { Plugin, arg, userPowerLevel, type MessageContext, type Migration } from "@botyard/sdk";
+import { domainify } from "./domain.js";
+import { formatLive, formatSubscriptions, replies, type FormattedMessage, type ListedStream } from "./messages.js";
+import { OwncastHttpClient, type OwncastFetcher, type Resolver } from "./owncast-http.js";
+import { streamStatus } from "./rules.js";
+import { parseSettings, type SentrySettings } from "./settings.js";
+import { MIGRATIONS, SentryStore } from "./store.js";
+import { StreamMonitor, messageContent } from "./stream-monitor.js";
+
+export class OwncastSentry extends Plugin {
+  private settings!: SentrySettings;
+  private store!: SentryStore;
+  private fetcher!: OwncastFetcher;
+  private monitor!: StreamMonitor;
+
+  /** Overridable by tests and benches (names mapped to 127.0.0.1); the system resolver otherwise. */
+  protected resolver?: Resolver;
+  /** Overridable clock, for tests that script time. */
+  protected clock: () => number = Date.now;
+
+  override dbMigrations(): readonly Migration[] {
+    return MIGRATIONS;
+  }
+
+  override setup(): void {
+    this.command({
+      name: "subscribe",
+      help: "Subscribes to a new Owncast stream.",
+      args: [arg.word("url")],
+      handler: (ctx, args) => this.subscribe(ctx, args.url),
+    });
+    this.command({
+      name: "unsubscribe",
+      help: "Unsubscribes from an Owncast stream.",
+      args: [arg.word("url")],
+      handler: (ctx, args) => this.unsubscribe(ctx, args.url),
+    });
+    this.command({ name: "subscriptions", help: "Lists all stream subscriptions in this room.", handler: (ctx) => this.listSubscriptions(ctx) });
+    this.command({ name: "live", help: "Lists currently live streams in this room.", handler: (ctx) => this.listLive(ctx) });
+    this.web.post("/webhook/:token", (req) => this.monitor.handleWebhook(req.params["token"] ?? "", req));
+  }
+
+  override start(): void {
+    this.store = new SentryStore(this.db);
+    this.configure(this.config);
+    this.scheduler.every(this.settings.pollIntervalMs, () => this.pollNow(), { name: "poll", immediate: true });
+  }
+
+  override stop(): void {
+    this.fetcher?.close();
+  }
+
+  override onConfigUpdate(config: Record<string, unknown>): void {
+    const old = this.fetcher;
+    const interval = this.settings.pollIntervalMs;
+    this.configure(config);
+    old.close();
+    if (this.settings.pollIntervalMs !== interval) {
+      this.log.warn("poll_interval_seconds changed: it takes effect when the instance restarts");
+    }
+  }
+
+  /** One poll cycle now (the schedule calls it; tests and benches too). */
+  async pollNow() {
+    const stats = await this.monitor.pollAll();
+    this.log.debug(`poll cycle: ${JSON.stringify(stats)}`);
+    return stats;
+  }
+
+  private configure(config: Record<string, unknown>): void {
+    this.settings = parseSettings(config);
+    this.fetcher = new OwncastHttpClient(this.settings.http, this.resolver);
+    this.monitor = new StreamMonitor({
+      store: this.store,
+      fetcher: this.fetcher,
+      settings: this.settings,
+      log: this.log,
+      now: this.clock,
+      sink: {
+        send: async (roomId, content) => {
+          await this.client.sendEvent(roomId, "m.room.message", content);
+        },
+        upload: (data, contentType, filename) => this.client.uploadMedia(data, contentType, filename),
+      },
+    });
+  }
+
+  private async answer(ctx: MessageContext, message: FormattedMessage): Promise<void> {
+    await this.client.sendEvent(ctx.roomId, "m.room.message", {
+      ...messageContent(message, "m.notice"),
+      "m.relates_to": { "m.in_reply_to": { event_id: ctx.evt.event_id } },
+    });
+  }
+
+  /** Members below the configured power level (default: the room's state_default) may only read. */
+  private async mayManage(ctx: MessageContext): Promise<boolean> {
+    const levels = await this.client.getPowerLevels(ctx.roomId);
+    const needed = this.settings.minPowerLevel ?? levels.state_default;
+    const have = userPowerLevel(levels, ctx.sender);
+    if (have >= needed) return true;
+    await this.answer(ctx, replies.forbidden(needed, have));
+    return false;
+  }
+
+  private async subscribe(ctx: MessageContext, input: string): Promise<void> {
+    if (!(await this.mayManage(ctx))) return;
+    const domain = domainify(input);
+    if (domain === "") return this.answer(ctx, replies.invalidDomain(input));
+    // Only the first subscription to a domain checks it is an Owncast instance, so a room can
+    // still subscribe to (and later unsubscribe from) a stream that is known but down.
+    if (this.store.countSubscriptions(domain) === 0) {
+      const status = await this.monitor.fetchStatus(domain);
+      if (!status.ok) return this.answer(ctx, replies.notOwncast(domain, status.error));
+    }
+    if (this.store.subscribe(domain, ctx.roomId) === "already-subscribed") return this.answer(ctx, replies.alreadySubscribed(domain));
+    this.log.info(`[${domain}] subscription added for room ${ctx.roomId}`);
+    await this.answer(ctx, replies.subscribed(domain));
+    // The silent first observation now, so a stream going live before the next cycle is announced.
+    await this.monitor.pollStream(domain);
+  }
+
+  private async unsubscribe(ctx: MessageContext, input: string): Promise<void> {
+    if (!(await this.mayManage(ctx))) return;
+    const domain = domainify(input);
+    if (domain === "") return this.answer(ctx, replies.invalidDomain(input));
+    if (!this.store.unsubscribe(domain, ctx.roomId)) return this.answer(ctx, replies.notSubscribed(domain));
+    this.log.info(`[${domain}] subscription removed for room ${ctx.roomId}`);
+    await this.answer(ctx, replies.unsubscribed(domain));
+  }
+
+  private listed(roomId: string): ListedStream[] {
+    const base = this.settings.webhook.enabled ? this.webappUrl : null;
+    return this.store.streamsOfRoom(roomId).map((record) => ({
+      record,
+      status: streamStatus(record, this.settings.rules),
+      link: this.fetcher.linkOf(record.domain),
+      webhookUrl: base === null ? null : `${base}/webhook/${record.webhookToken}`,
+    }));
+  }
+
+  private async listSubscriptions(ctx: MessageContext): Promise<void> {
+    await this.answer(ctx, formatSubscriptions(this.listed(ctx.roomId), this.clock()));
+  }
+
+  private async listLive(ctx: MessageContext): Promise<void> {
+    const streams = this.listed(ctx.roomId);
+    await this.answer(ctx, formatLive(streams, this.clock(), streams.length > 0));
+  }
+}

@@ -1,0 +1,246 @@
+// Drives the rules: polls every subscribed stream (each one independent and bounded in time),
+// applies webhook events through the same rules, stores the outcome and delivers the notices.
+
+import type { PluginLogger, WebRequest, WebResponse } from "@botyard/sdk";
+import { parseJson, parseServerInfo, parseStatus, type Parsed, type StatusObservation } from "./owncast-api.js";
+import type { OwncastFetcher } from "./owncast-http.js";
+import { formatCleanupNotice, formatStreamNotice, type FormattedMessage } from "./messages.js";
+import { observe, observeFailure, observeSkip, shouldQuery, type Notice, type Outcome, type StreamRecord } from "./rules.js";
+import type { SentrySettings } from "./settings.js";
+import { sameRecord, type SentryStore } from "./store.js";
+import { verifySignature, webhookAction } from "./webhook.js";
+
+/** Where notices go: the Matrix side, behind the smallest interface the monitor needs. */
+export interface NoticeSink {
+  send(roomId: string, content: Record<string, unknown>): Promise<void>;
+  /** Uploads an image and returns its mxc:// URI. */
+  upload(data: Uint8Array, contentType: string, filename: string): Promise<string>;
+}
+
+export interface CycleStats {
+  streams: number;
+  queried: number;
+  skipped: number;
+  failed: number;
+  notices: number;
+}
+
+const THUMBNAIL_TYPES = new Set(["image/jpeg", "image/png", "image/gif", "image/webp"]);
+const MAX_WEBHOOK_BYTES = 64 * 1024;
+
+/** The event content of a formatted message: HTML plus a clean body, pinging nobody. */
+export function messageContent(message: FormattedMessage, msgtype: string): Record<string, unknown> {
+  return {
+    msgtype,
+    body: message.body,
+    format: "org.matrix.custom.html",
+    formatted_body: message.html,
+    "m.mentions": {},
+  };
+}
+
+export interface MonitorDeps {
+  store: SentryStore;
+  fetcher: OwncastFetcher;
+  sink: NoticeSink;
+  settings: SentrySettings;
+  log: PluginLogger;
+  now?: () => number;
+}
+
+export class StreamMonitor {
+  private readonly locks = new Map<string, Promise<void>>();
+  private readonly now: () => number;
+  private cycle: Promise<CycleStats> | null = null;
+
+  constructor(private readonly deps: MonitorDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  get settings(): SentrySettings {
+    return this.deps.settings;
+  }
+
+  /** Runs operations on one stream one after another (a poll and a webhook never interleave). */
+  private async withLock<T>(domain: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(domain) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const chained = previous.then(() => mine);
+    this.locks.set(domain, chained);
+    await previous;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.locks.get(domain) === chained) this.locks.delete(domain);
+    }
+  }
+
+  /** One poll cycle over every subscribed stream; a cycle still running is joined, not doubled. */
+  pollAll(): Promise<CycleStats> {
+    if (this.cycle) return this.cycle;
+    this.cycle = this.runCycle().finally(() => (this.cycle = null));
+    return this.cycle;
+  }
+
+  private async runCycle(): Promise<CycleStats> {
+    const domains = this.deps.store.subscribedDomains();
+    const stats: CycleStats = { streams: domains.length, queried: 0, skipped: 0, failed: 0, notices: 0 };
+    await Promise.all(
+      domains.map((domain) =>
+        this.pollStream(domain, stats).catch((err: Error) => this.deps.log.error(`[${domain}] poll failed: ${err.message}`)),
+      ),
+    );
+    return stats;
+  }
+
+  async pollStream(domain: string, stats?: CycleStats): Promise<void> {
+    await this.withLock(domain, async () => {
+      const record = this.deps.store.get(domain);
+      if (record === null) return;
+      const rules = this.settings.rules;
+      if (!shouldQuery(record, this.now(), rules)) {
+        if (stats) stats.skipped++;
+        await this.apply(record, observeSkip(record, this.now(), rules));
+        return;
+      }
+      if (stats) stats.queried++;
+      const status = await this.fetchStatus(domain);
+      if (!status.ok) {
+        if (stats) stats.failed++;
+        this.deps.log.warn(`[${domain}] status check failed (${record.failureCount + 1} in a row): ${status.error}`);
+        await this.apply(record, observeFailure(record, this.now(), rules));
+        return;
+      }
+      const outcome = observe(record, status.value, this.now(), rules);
+      if (stats) stats.notices += outcome.notices.length;
+      await this.apply(record, outcome);
+    });
+  }
+
+  /** `/api/status` fetched and validated; any failure is an error string. */
+  async fetchStatus(domain: string): Promise<Parsed<StatusObservation>> {
+    try {
+      const res = await this.deps.fetcher.get(domain, "/api/status", this.settings.http.maxJsonBytes);
+      if (res.status !== 200) return { ok: false, error: `HTTP ${res.status}` };
+      const json = parseJson(res.body);
+      if (!json.ok) return json;
+      return parseStatus(json.value, this.settings.limits);
+    } catch (err) {
+      return { ok: false, error: (err as Error).message };
+    }
+  }
+
+  private async fetchServerInfo(domain: string): Promise<{ name: string; tags: string[] } | null> {
+    try {
+      const res = await this.deps.fetcher.get(domain, "/api/config", this.settings.http.maxJsonBytes);
+      if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+      const json = parseJson(res.body);
+      if (!json.ok) throw new Error(json.error);
+      const info = parseServerInfo(json.value, this.settings.limits);
+      if (!info.ok) throw new Error(info.error);
+      return info.value;
+    } catch (err) {
+      this.deps.log.warn(`[${domain}] could not read /api/config: ${(err as Error).message}`);
+      return null;
+    }
+  }
+
+  private async fetchThumbnail(domain: string): Promise<string | null> {
+    try {
+      const res = await this.deps.fetcher.get(domain, "/thumbnail.jpg", this.settings.http.maxThumbnailBytes);
+      const type = res.contentType.split(";")[0]!.trim().toLowerCase();
+      // Owncast answers with its logo when there is no thumbnail yet; an SVG logo cannot be shown.
+      if (res.status !== 200 || !THUMBNAIL_TYPES.has(type) || res.body.length === 0) return null;
+      return await this.deps.sink.upload(res.body, type, `${domain}-thumbnail.${type.slice(6)}`);
+    } catch (err) {
+      this.deps.log.warn(`[${domain}] no thumbnail: ${(err as Error).message}`);
+      return null;
+    }
+  }
+
+  /** Stores the outcome (only if it changed anything) and delivers its notices. */
+  private async apply(previous: StreamRecord, outcome: Outcome): Promise<void> {
+    const domain = previous.domain;
+    const record = outcome.record;
+    for (const line of outcome.log) this.deps.log.info(`[${domain}] ${line}`);
+    if (outcome.refreshServerInfo) {
+      const info = await this.fetchServerInfo(domain);
+      if (info) {
+        record.name = info.name || null;
+        record.tags = info.tags;
+      }
+    }
+    if (outcome.remove) {
+      const rooms = this.deps.store.roomsOf(domain);
+      await this.deliver(domain, rooms, outcome.notices, record);
+      this.deps.store.removeStream(domain);
+      this.deps.log.info(`[${domain}] removed with its ${rooms.length} subscription(s)`);
+      return;
+    }
+    if (!sameRecord(previous, record)) this.deps.store.save(record);
+    if (outcome.notices.length > 0) await this.deliver(domain, this.deps.store.roomsOf(domain), outcome.notices, record);
+  }
+
+  private async deliver(domain: string, rooms: string[], notices: Notice[], record: StreamRecord): Promise<void> {
+    for (const notice of notices) {
+      let message: FormattedMessage;
+      let msgtype: string = this.settings.noticeMsgtype;
+      if (notice.kind === "live" || notice.kind === "title") {
+        const thumbnailUri = notice.kind === "live" && this.settings.thumbnail ? await this.fetchThumbnail(domain) : null;
+        message = formatStreamNotice(notice.kind, {
+          domain,
+          name: record.name,
+          title: notice.title,
+          tags: record.tags,
+          link: this.deps.fetcher.linkOf(domain),
+          thumbnailUri,
+        });
+      } else {
+        message = formatCleanupNotice(notice, domain);
+        msgtype = "m.notice";
+      }
+      const content = messageContent(message, msgtype);
+      const results = await Promise.allSettled(rooms.map((room) => this.deps.sink.send(room, content)));
+      const failed = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
+      for (const f of failed) this.deps.log.warn(`[${domain}] could not send a ${notice.kind} notice: ${(f.reason as Error)?.message ?? f.reason}`);
+      this.deps.log.info(`[${domain}] ${notice.kind} notice: ${results.length - failed.length} sent, ${failed.length} failed`);
+    }
+  }
+
+  /** POST /webhook/<token>: an Owncast webhook for one stream. */
+  async handleWebhook(token: string, req: WebRequest): Promise<WebResponse> {
+    const json = (status: number, body: Record<string, unknown>): WebResponse => ({
+      status,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (!this.settings.webhook.enabled) return json(404, { error: "webhooks are disabled" });
+    if (req.method !== "POST") return json(405, { error: "use POST" });
+    if (!/^[0-9a-f]{32}$/.test(token)) return json(404, { error: "unknown webhook" });
+    const record = this.deps.store.byWebhookToken(token);
+    if (record === null) return json(404, { error: "unknown webhook" });
+    if (req.body.byteLength > MAX_WEBHOOK_BYTES) return json(413, { error: "payload too large" });
+    const secret = this.settings.webhook.secrets[record.domain];
+    if (secret !== undefined) {
+      const check = verifySignature(req.headers["owncast-signature"], secret, req.body, this.now(), this.settings.webhook.maxClockSkewMs);
+      if (check !== "valid") {
+        this.deps.log.warn(`[${record.domain}] webhook refused: signature ${check}`);
+        return json(401, { error: `signature ${check}` });
+      }
+    }
+    const payload = parseJson(req.body);
+    if (!payload.ok) return json(400, { error: "body is not JSON" });
+    return this.withLock(record.domain, async () => {
+      const current = this.deps.store.get(record.domain);
+      if (current === null) return json(404, { error: "unknown webhook" });
+      const action = webhookAction(payload.value, current, this.settings.limits, new Date(this.now()).toISOString());
+      if (action.kind === "ignore") return json(202, { ignored: action.reason });
+      const outcome = observe(current, action.observation, this.now(), this.settings.rules);
+      if (action.name !== null) outcome.record.name = action.name;
+      await this.apply(current, outcome);
+      return json(200, { ok: true, notices: outcome.notices.length });
+    });
+  }
+}
