@@ -62,7 +62,7 @@ export class ClientPool implements ClientCaller {
     const existing = this.clients.get(row.id);
     if (existing) await existing.stop();
     const client = new BotClient(row, {
-      log: this.options.logger.child({ name: `client.${row.id}` }),
+      log: this.options.logger.child({ name: `client.${row.id}`, client_id: row.id }),
       onEvent: (event) => this.onEvent(row.id, event),
       timelineLimit: this.options.timelineLimit,
       retry: this.options.retry,
