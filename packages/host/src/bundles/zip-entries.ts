@@ -1,0 +1,111 @@
+// Reads a zip's entries without trusting it: names, kinds and sizes are checked from the
+// headers before any data is inflated, and each entry is inflated with a hard output cap equal
+// to its declared size, so a lying header cannot make us allocate more than the limits allow.
+import { crc32, inflateRawSync } from "node:zlib";
+import AdmZip from "adm-zip";
+import { BundleError } from "./bundle-error.js";
+
+export const MAX_ENTRIES = 1000;
+export const MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024;
+
+const S_IFMT = 0o170000;
+const S_IFLNK = 0o120000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+
+/**
+ * Why `name` may not be written below a folder, or null when it is safe. Accepts only plain
+ * relative paths of non-empty segments.
+ */
+export function unsafeEntryName(name: string): string | null {
+  if (name.length === 0) return "an empty name";
+  if (name.includes("\0")) return "a NUL byte";
+  if (name.includes("\\")) return "a backslash";
+  if (name.startsWith("/")) return "an absolute path";
+  if (/^[a-zA-Z]:/.test(name)) return "a drive letter";
+  const segments = name.replace(/\/$/, "").split("/");
+  for (const segment of segments) {
+    if (segment === "..") return "a '..' segment";
+    if (segment === "." || segment === "") return "an empty or '.' segment";
+    if (segment.length > 255) return "a segment longer than 255 characters";
+  }
+  return null;
+}
+
+/** Files of a checked zip: normalised name (no trailing slash) → content. Directories omitted. */
+export function readZipEntries(buffer: Buffer): Map<string, Buffer> {
+  let zip: AdmZip;
+  let entries: AdmZip.IZipEntry[];
+  try {
+    zip = new AdmZip(buffer);
+    entries = zip.getEntries();
+  } catch (err) {
+    throw new BundleError("plugin_invalid", `The file is not a zip archive (${(err as Error).message}); a plugin bundle (.mbp) is a zip file.`);
+  }
+  if (entries.length > MAX_ENTRIES) {
+    throw new BundleError("bundle_too_large", `The bundle has ${entries.length} entries; at most ${MAX_ENTRIES} are allowed.`);
+  }
+  let total = 0;
+  const seen = new Set<string>();
+  for (const entry of entries) {
+    const name = entry.entryName;
+    const rawName = entry.rawEntryName;
+    const problem = rawName.includes(0) ? "a NUL byte" : unsafeEntryName(name);
+    if (problem) {
+      throw new BundleError("plugin_invalid", `The bundle entry ${JSON.stringify(name)} has ${problem}; entries must be relative paths inside the bundle.`);
+    }
+    const mode = (entry.header.attr >>> 16) & S_IFMT;
+    // The mode is only meaningful when the zip was made on Unix; 0 means "not recorded".
+    if (mode === S_IFLNK) {
+      throw new BundleError("plugin_invalid", `The bundle entry ${JSON.stringify(name)} is a symbolic link; bundles may contain only regular files.`);
+    }
+    if (mode !== 0 && mode !== S_IFREG && mode !== S_IFDIR) {
+      throw new BundleError("plugin_invalid", `The bundle entry ${JSON.stringify(name)} is not a regular file or folder.`);
+    }
+    if (entry.header.encrypted) {
+      throw new BundleError("plugin_invalid", `The bundle entry ${JSON.stringify(name)} is encrypted; bundles must not be.`);
+    }
+    const key = name.replace(/\/$/, "");
+    if (seen.has(key)) {
+      throw new BundleError("plugin_invalid", `The bundle has the entry ${JSON.stringify(key)} twice.`);
+    }
+    seen.add(key);
+    total += entry.header.size;
+    if (total > MAX_UNCOMPRESSED_BYTES) {
+      throw new BundleError("bundle_too_large", `The bundle unpacks to more than ${MAX_UNCOMPRESSED_BYTES / 1024 / 1024} MiB; that is the limit.`);
+    }
+  }
+
+  const files = new Map<string, Buffer>();
+  for (const entry of entries) {
+    if (entry.isDirectory) continue;
+    files.set(entry.entryName, inflateEntry(entry));
+  }
+  return files;
+}
+
+function inflateEntry(entry: AdmZip.IZipEntry): Buffer {
+  const name = entry.entryName;
+  const declared = entry.header.size;
+  let data: Buffer;
+  try {
+    const compressed = entry.getCompressedData();
+    if (entry.header.method === 0) {
+      data = compressed;
+    } else if (entry.header.method === 8) {
+      // maxOutputLength must be >= 1; an empty deflated entry still inflates to 0 bytes.
+      data = inflateRawSync(compressed, { maxOutputLength: Math.max(declared, 1) });
+    } else {
+      throw new Error(`compression method ${entry.header.method} is not supported (use deflate or store)`);
+    }
+  } catch (err) {
+    throw new BundleError("plugin_invalid", `The bundle entry ${JSON.stringify(name)} cannot be read: ${(err as Error).message}.`);
+  }
+  if (data.length !== declared) {
+    throw new BundleError("plugin_invalid", `The bundle entry ${JSON.stringify(name)} is ${data.length} bytes but its header says ${declared}; the zip is damaged.`);
+  }
+  if ((crc32(data) >>> 0) !== (entry.header.crc >>> 0)) {
+    throw new BundleError("plugin_invalid", `The bundle entry ${JSON.stringify(name)} fails its checksum; the zip is damaged.`);
+  }
+  return data;
+}

@@ -1,0 +1,42 @@
+// An instance's effective config: its YAML text merged over the bundle's base-config.yaml, then
+// validated against the bundle's config_schema. Errors name the path the operator must fix.
+import YAML from "yaml";
+import type { Bundle } from "../bundles/bundle-reader.js";
+import { describeAjvErrors } from "../bundles/bundle-reader.js";
+
+export class InstanceConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InstanceConfigError";
+  }
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** `over` wins; mappings merge key by key, everything else (lists included) is replaced whole. */
+export function mergeConfig(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] = isMapping(current) && isMapping(value) ? mergeConfig(current, value) : value;
+  }
+  return out;
+}
+
+export function resolveInstanceConfig(bundle: Bundle, yamlText: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = yamlText.trim() === "" ? {} : YAML.parse(yamlText);
+  } catch (err) {
+    throw new InstanceConfigError(`config is not valid YAML: ${(err as Error).message}`);
+  }
+  parsed ??= {};
+  if (!isMapping(parsed)) throw new InstanceConfigError("config must be a YAML mapping (key: value lines)");
+  const config = mergeConfig(structuredClone(bundle.baseConfig ?? {}), parsed);
+  if (bundle.validateConfig && !bundle.validateConfig(config)) {
+    throw new InstanceConfigError(`invalid config ${describeAjvErrors(bundle.validateConfig.errors)}`);
+  }
+  return config;
+}

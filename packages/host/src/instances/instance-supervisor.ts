@@ -1,0 +1,541 @@
+// Runs plugin instances in worker threads: one worker per plugin with running instances (an
+// `isolated` instance gets its own), instance states with every change logged and stored, restarts
+// with exponential backoff when a worker dies, and routing of room events, web requests, config
+// changes and plugin Matrix calls between the host and the instances.
+import { EventEmitter } from "node:events";
+import { rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { ResourceLimits } from "node:worker_threads";
+import type { ClientMethod, CommandHelp, LogLevel, MatrixEvent, WebRequest, WebResponse } from "@botyard/sdk";
+import type { Logger } from "pino";
+import type { LoadedPlugin, PluginInstanceHost } from "../bundles/plugin-registry.js";
+import { ApiError } from "../errors.js";
+import type { ClientCaller, RoomEventSink } from "../ports.js";
+import type { InstanceRow, InstanceState } from "../store/types.js";
+import { InstanceConfigError, resolveInstanceConfig } from "./instance-config.js";
+import { PluginWorker, RequestTimeoutError, WorkerDiedError } from "./plugin-worker.js";
+
+/** What the supervisor needs from the host store (HostStore has these). */
+export interface InstanceRecords {
+  listInstances(): InstanceRow[] | Promise<InstanceRow[]>;
+  getInstance(id: string): InstanceRow | null | undefined | Promise<InstanceRow | null | undefined>;
+  putInstance(row: InstanceRow): unknown;
+  deleteInstance(id: string): unknown;
+  renameInstance(oldId: string, newId: string): unknown;
+  setInstanceState(id: string, state: InstanceState, lastError: string | null): unknown;
+}
+
+/** Where loaded plugins come from (PluginRegistry). */
+export interface PluginSource {
+  get(id: string): LoadedPlugin | undefined;
+  attachInstances?(host: PluginInstanceHost): void;
+}
+
+export interface RestartPolicy {
+  /** First delay after a crash; doubles with each crash in a row. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Restarts in a row before the instances stay failed. */
+  maxAttempts: number;
+  /** A worker that lived this long before dying starts a fresh count. */
+  stableAfterMs: number;
+}
+
+export interface InstanceSupervisorOptions {
+  records: InstanceRecords;
+  plugins: PluginSource;
+  clients: ClientCaller;
+  logger: Logger;
+  /** Folder of the instance databases (`plugin_databases.sqlite`). */
+  databaseDir: string;
+  /** `public_url` + `plugin_base_path` (ends with "/"); null when there is no public URL. */
+  webappBaseUrl?: string | null;
+  resourceLimits?: ResourceLimits;
+  heartbeatIntervalMs?: number;
+  heartbeatTimeoutMs?: number;
+  startTimeoutMs?: number;
+  stopTimeoutMs?: number;
+  webTimeoutMs?: number;
+  restart?: Partial<RestartPolicy>;
+}
+
+export interface InstanceStatus {
+  state: InstanceState;
+  lastError: string | null;
+}
+
+export type InstancePatch = Partial<Pick<InstanceRow, "id" | "type" | "enabled" | "primary_user" | "config" | "database_engine" | "isolated">>;
+
+export interface SupervisorEvents {
+  state: [instanceId: string, state: InstanceState, lastError: string | null];
+  restartScheduled: [info: { workerKey: string; attempt: number; delayMs: number; instanceIds: string[] }];
+  gaveUp: [info: { workerKey: string; attempts: number; instanceIds: string[] }];
+}
+
+interface WorkerEntry {
+  key: string;
+  worker: PluginWorker;
+  pluginId: string;
+  instances: Set<string>;
+}
+
+interface InstanceRuntime {
+  state: InstanceState;
+  lastError: string | null;
+  /** Snapshot of the row the instance was started with. */
+  row: InstanceRow | null;
+  workerKey: string | null;
+}
+
+const DEFAULT_RESTART: RestartPolicy = { baseDelayMs: 1000, maxDelayMs: 60_000, maxAttempts: 5, stableAfterMs: 60_000 };
+
+/** Instance ids name files and URL segments. */
+function checkInstanceId(id: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._@:=+-]{0,254}$/.test(id)) {
+    throw new ApiError("invalid_id", `Instance id ${JSON.stringify(id)} may use only letters, digits and . _ @ : = + - (not first), up to 255 characters.`);
+  }
+}
+
+export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implements RoomEventSink, PluginInstanceHost {
+  private readonly runtimes = new Map<string, InstanceRuntime>();
+  private readonly workers = new Map<string, WorkerEntry>();
+  private readonly workersStarting = new Map<string, Promise<WorkerEntry>>();
+  private readonly crashes = new Map<string, number>();
+  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly restart: RestartPolicy;
+  private readonly log: Logger;
+  private stopping = false;
+
+  constructor(private readonly options: InstanceSupervisorOptions) {
+    super();
+    this.restart = { ...DEFAULT_RESTART, ...options.restart };
+    this.log = options.logger.child({ name: "instances" });
+    options.plugins.attachInstances?.(this);
+  }
+
+  // ---- lifecycle of all instances ----
+
+  /** Starts every enabled instance; the others are recorded as stopped. */
+  async startAll(): Promise<void> {
+    this.stopping = false;
+    const rows = await this.options.records.listInstances();
+    await Promise.all(
+      rows.map(async (row) => {
+        if (row.enabled) await this.start(row.id);
+        else await this.setState(row.id, "stopped", row.state === "failed" ? row.last_error : null);
+      }),
+    );
+  }
+
+  /** Stops every instance (each waits for its plugin's stop up to the stop timeout) and every worker. */
+  async stopAll(): Promise<void> {
+    this.stopping = true;
+    for (const timer of this.restartTimers.values()) clearTimeout(timer);
+    this.restartTimers.clear();
+    const active = [...this.runtimes.entries()].filter(([, rt]) => rt.workerKey !== null).map(([id]) => id);
+    await Promise.all(active.map((id) => this.stop(id)));
+    await Promise.all([...this.workers.values()].map((entry) => this.retireWorker(entry)));
+  }
+
+  // ---- one instance ----
+
+  async create(row: InstanceRow): Promise<InstanceStatus> {
+    checkInstanceId(row.id);
+    return this.locked(row.id, async () => {
+      if (await this.options.records.getInstance(row.id)) {
+        throw new ApiError("invalid_id", `An instance with id ${row.id} already exists.`);
+      }
+      await this.options.records.putInstance({ ...row, state: "stopped", last_error: null });
+      this.runtimes.set(row.id, { state: "stopped", lastError: null, row: null, workerKey: null });
+      if (row.enabled) await this.doStart(row.id);
+      return this.status(row.id);
+    });
+  }
+
+  /**
+   * Changes an instance. A config change of a running instance is validated first (an invalid
+   * one is refused, `invalid_config`, and nothing changes) and then reaches the plugin through
+   * `__botyardConfigUpdate`; a change of plugin, client or isolation restarts it; disabling stops it.
+   */
+  async update(id: string, patch: InstancePatch): Promise<InstanceStatus> {
+    return this.locked(id, async () => {
+      let row = await this.mustGet(id);
+      if (patch.id !== undefined && patch.id !== id) {
+        checkInstanceId(patch.id);
+        row = await this.rename(row, patch.id);
+      }
+      const next: InstanceRow = { ...row, ...patch, id: row.id };
+      const rt = this.runtime(row.id);
+      const active = rt.state === "running" || rt.state === "starting";
+      const restartNeeded = active && (next.type !== row.type || next.primary_user !== row.primary_user || next.isolated !== row.isolated);
+      const configChanged = next.config !== row.config;
+      if (active && configChanged && !restartNeeded && next.enabled) {
+        const plugin = this.options.plugins.get(next.type);
+        let config: Record<string, unknown>;
+        try {
+          if (!plugin) throw new InstanceConfigError(`plugin ${next.type} is not loaded`);
+          config = resolveInstanceConfig(plugin.bundle, next.config);
+        } catch (err) {
+          throw new ApiError("invalid_config", (err as Error).message);
+        }
+        await this.options.records.putInstance({ ...next, state: rt.state, last_error: rt.lastError });
+        rt.row = next;
+        const entry = rt.workerKey ? this.workers.get(rt.workerKey) : undefined;
+        if (entry) {
+          await entry.worker.updateConfig(next.id, config, this.options.startTimeoutMs ?? 30_000).catch((err: unknown) => {
+            this.instanceLog(next.id).error({ err: (err as Error).message }, `config update failed: ${(err as Error).message}`);
+          });
+        }
+        return this.status(next.id);
+      }
+      await this.options.records.putInstance({ ...next, state: rt.state, last_error: rt.lastError });
+      if (active && (!next.enabled || restartNeeded)) await this.doStop(next.id);
+      if (restartNeeded && next.enabled) await this.doStart(next.id);
+      return this.status(next.id);
+    });
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.locked(id, async () => {
+      await this.mustGet(id);
+      await this.doStop(id);
+      await this.options.records.deleteInstance(id);
+      this.runtimes.delete(id);
+      await this.removeDatabase(id);
+    });
+  }
+
+  start(id: string): Promise<InstanceStatus> {
+    return this.locked(id, async () => {
+      await this.doStart(id);
+      return this.status(id);
+    });
+  }
+
+  stop(id: string): Promise<InstanceStatus> {
+    return this.locked(id, async () => {
+      await this.doStop(id);
+      return this.status(id);
+    });
+  }
+
+  status(id: string): InstanceStatus {
+    const rt = this.runtimes.get(id);
+    return rt ? { state: rt.state, lastError: rt.lastError } : { state: "stopped", lastError: null };
+  }
+
+  /** Stops the plugin's instances and workers and starts them again (new code, if any, is loaded). */
+  async restartPlugin(pluginId: string): Promise<Array<{ instanceId: string; error: string }>> {
+    const ids = await this.suspendPlugin(pluginId);
+    return this.resumePlugin(pluginId, ids);
+  }
+
+  // ---- PluginInstanceHost (bundle replacement) ----
+
+  async suspendPlugin(pluginId: string): Promise<string[]> {
+    const ids = [...this.runtimes.entries()]
+      .filter(([, rt]) => rt.row?.type === pluginId && (rt.state === "running" || rt.state === "starting"))
+      .map(([id]) => id);
+    await Promise.all(ids.map((id) => this.stop(id)));
+    // Nothing of the old code may stay loaded.
+    await Promise.all([...this.workers.values()].filter((e) => e.pluginId === pluginId).map((e) => this.retireWorker(e)));
+    return ids;
+  }
+
+  async resumePlugin(_pluginId: string, instanceIds: string[]): Promise<Array<{ instanceId: string; error: string }>> {
+    const results = await Promise.all(instanceIds.map(async (instanceId) => ({ instanceId, status: await this.start(instanceId) })));
+    return results
+      .filter((r) => r.status.state !== "running")
+      .map((r) => ({ instanceId: r.instanceId, error: r.status.lastError ?? `instance is ${r.status.state}` }));
+  }
+
+  // ---- RoomEventSink and routing ----
+
+  dispatch(clientId: string, event: MatrixEvent): void {
+    for (const [id, rt] of this.runtimes) {
+      if (rt.state !== "running" || !rt.row?.enabled || rt.row.primary_user !== clientId || !rt.workerKey) continue;
+      this.workers.get(rt.workerKey)?.worker.dispatch(id, event);
+    }
+  }
+
+  async commandsOf(clientId: string): Promise<Array<{ instanceId: string; commands: CommandHelp[] }>> {
+    const targets = [...this.runtimes.entries()].filter(([, rt]) => rt.state === "running" && rt.row?.primary_user === clientId && rt.workerKey);
+    const results = await Promise.all(
+      targets.map(async ([id, rt]) => {
+        const entry = this.workers.get(rt.workerKey!);
+        if (!entry) return null;
+        try {
+          return { instanceId: id, commands: await entry.worker.commands(id, 5000) };
+        } catch (err) {
+          this.instanceLog(id).warn({ err: (err as Error).message }, "could not list commands");
+          return null;
+        }
+      }),
+    );
+    return results.filter((r): r is { instanceId: string; commands: CommandHelp[] } => r !== null);
+  }
+
+  async handleWeb(instanceId: string, request: WebRequest): Promise<WebResponse> {
+    const rt = this.runtimes.get(instanceId);
+    const entry = rt?.state === "running" && rt.workerKey ? this.workers.get(rt.workerKey) : undefined;
+    if (!entry) return textResponse(404, `instance ${instanceId} is not running`);
+    try {
+      return await entry.worker.web(instanceId, request, this.options.webTimeoutMs ?? 30_000);
+    } catch (err) {
+      if (err instanceof RequestTimeoutError) return textResponse(504, "the plugin did not answer in time");
+      if (err instanceof WorkerDiedError) return textResponse(502, "the plugin's worker stopped");
+      return textResponse(500, "the plugin's web handler failed");
+    }
+  }
+
+  // ---- internals ----
+
+  private async doStart(id: string): Promise<void> {
+    const row = await this.mustGet(id);
+    const rt = this.runtime(id);
+    if (rt.state === "running" || rt.state === "starting") return;
+    this.cancelRestart(id);
+    rt.row = row;
+    const plugin = this.options.plugins.get(row.type);
+    if (!plugin) {
+      await this.setState(id, "failed", `plugin ${row.type} is not loaded`);
+      return;
+    }
+    let config: Record<string, unknown>;
+    try {
+      config = resolveInstanceConfig(plugin.bundle, row.config);
+    } catch (err) {
+      // An invalid config keeps the instance stopped; the message names the path to fix.
+      await this.setState(id, "stopped", (err as Error).message);
+      return;
+    }
+    await this.setState(id, "starting", null);
+    const key = row.isolated ? `instance:${id}` : `plugin:${row.type}`;
+    let entry: WorkerEntry;
+    try {
+      entry = await this.ensureWorker(key, plugin);
+    } catch (err) {
+      await this.setState(id, "failed", `the plugin's code failed to load: ${(err as Error).message}`);
+      return;
+    }
+    entry.instances.add(id);
+    rt.workerKey = key;
+    const manifest = plugin.bundle.manifest;
+    try {
+      await entry.worker.startInstance(
+        {
+          instanceId: id,
+          userId: row.primary_user,
+          config,
+          dbPath: manifest.database ? join(this.options.databaseDir, `${id}.db`) : null,
+          webappUrl: manifest.webapp && this.options.webappBaseUrl ? `${this.options.webappBaseUrl}${encodeURIComponent(id)}` : null,
+        },
+        this.options.startTimeoutMs ?? 30_000,
+      );
+      await this.setState(id, "running", null);
+    } catch (err) {
+      // A dead worker's instances are handled (failed, restart scheduled) by onWorkerDied.
+      if (err instanceof WorkerDiedError) return;
+      entry.instances.delete(id);
+      rt.workerKey = null;
+      if (err instanceof RequestTimeoutError) {
+        // The plugin's start hangs; release what it holds in the worker (best effort).
+        void entry.worker.stopInstance(id, this.options.stopTimeoutMs ?? 10_000).catch(() => undefined);
+      }
+      await this.setState(id, "failed", (err as Error).message);
+      if (entry.instances.size === 0) await this.retireWorker(entry);
+    }
+  }
+
+  private async doStop(id: string): Promise<void> {
+    this.cancelRestart(id);
+    const rt = this.runtimes.get(id);
+    if (!rt) return;
+    const entry = rt.workerKey ? this.workers.get(rt.workerKey) : undefined;
+    if (!entry) {
+      rt.workerKey = null;
+      if (rt.state !== "stopped") await this.setState(id, "stopped", rt.state === "failed" ? rt.lastError : null);
+      return;
+    }
+    await this.setState(id, "stopping", null);
+    let error: string | null = null;
+    try {
+      await entry.worker.stopInstance(id, this.options.stopTimeoutMs ?? 10_000);
+    } catch (err) {
+      if (!(err instanceof WorkerDiedError)) {
+        error = `stop: ${(err as Error).message}`;
+        this.instanceLog(id).warn({ err: (err as Error).message }, "the plugin did not stop cleanly");
+      }
+    }
+    entry.instances.delete(id);
+    rt.workerKey = null;
+    if (entry.instances.size === 0) await this.retireWorker(entry);
+    await this.setState(id, "stopped", error);
+  }
+
+  private ensureWorker(key: string, plugin: LoadedPlugin): Promise<WorkerEntry> {
+    const existing = this.workers.get(key);
+    if (existing?.worker.alive) return Promise.resolve(existing);
+    const pending = this.workersStarting.get(key);
+    if (pending) return pending;
+    const starting = (async () => {
+      const worker = new PluginWorker({
+        label: key,
+        load: { bundleDir: plugin.codeDir, main: plugin.bundle.manifest.main, mainClass: plugin.bundle.manifest.main_class },
+        resourceLimits: this.options.resourceLimits ?? { maxOldGenerationSizeMb: 256 },
+        heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+        heartbeatTimeoutMs: this.options.heartbeatTimeoutMs,
+        onClientCall: (instanceId, method, params) => this.clientCall(instanceId, method, params),
+        onLog: (instanceId, level, msg, fields) => this.pluginLog(key, instanceId, level, msg, fields),
+      });
+      const entry: WorkerEntry = { key, worker, pluginId: plugin.id, instances: new Set() };
+      worker.on("died", (reason) => void this.onWorkerDied(entry, reason));
+      try {
+        await worker.ready();
+      } catch (err) {
+        worker.kill("load failed");
+        throw err;
+      }
+      this.workers.set(key, entry);
+      this.log.info({ worker: key, plugin: plugin.id, version: plugin.version }, `worker ${key} started`);
+      return entry;
+    })();
+    this.workersStarting.set(key, starting);
+    return starting.finally(() => this.workersStarting.delete(key));
+  }
+
+  private async retireWorker(entry: WorkerEntry): Promise<void> {
+    if (this.workers.get(entry.key) === entry) this.workers.delete(entry.key);
+    entry.worker.removeAllListeners("died");
+    await entry.worker.shutdown();
+    this.log.info({ worker: entry.key }, `worker ${entry.key} stopped`);
+  }
+
+  private async onWorkerDied(entry: WorkerEntry, reason: string): Promise<void> {
+    if (this.workers.get(entry.key) === entry) this.workers.delete(entry.key);
+    const affected = [...entry.instances];
+    entry.instances.clear();
+    this.log.error({ worker: entry.key, reason, instances: affected }, `worker ${entry.key} died: ${reason}`);
+    for (const id of affected) {
+      const rt = this.runtimes.get(id);
+      if (rt) rt.workerKey = null;
+      await this.setState(id, "failed", reason);
+    }
+    if (affected.length === 0 || this.stopping) return;
+    const lived = Date.now() - entry.worker.startedAt;
+    const attempt = (lived >= this.restart.stableAfterMs ? 0 : (this.crashes.get(entry.key) ?? 0)) + 1;
+    this.crashes.set(entry.key, attempt);
+    if (attempt > this.restart.maxAttempts) {
+      const message = `${reason} (gave up after ${this.restart.maxAttempts} restarts)`;
+      for (const id of affected) await this.setState(id, "failed", message);
+      this.log.error({ worker: entry.key, instances: affected }, `worker ${entry.key}: giving up after ${this.restart.maxAttempts} restarts`);
+      this.emit("gaveUp", { workerKey: entry.key, attempts: this.restart.maxAttempts, instanceIds: affected });
+      return;
+    }
+    const delayMs = Math.min(this.restart.baseDelayMs * 2 ** (attempt - 1), this.restart.maxDelayMs);
+    this.log.warn({ worker: entry.key, attempt, delayMs }, `restarting ${affected.join(", ")} in ${delayMs} ms (attempt ${attempt})`);
+    this.emit("restartScheduled", { workerKey: entry.key, attempt, delayMs, instanceIds: affected });
+    for (const id of affected) {
+      const timer = setTimeout(() => {
+        this.restartTimers.delete(id);
+        // Only what is still failed comes back; an operator's stop in between wins.
+        if (this.runtimes.get(id)?.state === "failed" && !this.stopping) void this.start(id).catch(() => undefined);
+      }, delayMs);
+      timer.unref();
+      this.restartTimers.set(id, timer);
+    }
+  }
+
+  private cancelRestart(id: string): void {
+    const timer = this.restartTimers.get(id);
+    if (timer) clearTimeout(timer);
+    this.restartTimers.delete(id);
+  }
+
+  private async clientCall(instanceId: string, method: string, params: unknown): Promise<unknown> {
+    const rt = this.runtimes.get(instanceId);
+    if (!rt?.row || (rt.state !== "running" && rt.state !== "starting")) throw new Error(`instance ${instanceId} is not running`);
+    return this.options.clients.call(rt.row.primary_user, method as ClientMethod, params as never);
+  }
+
+  private pluginLog(workerKey: string, instanceId: string | null, level: LogLevel | "fatal", msg: string, fields?: Record<string, unknown>): void {
+    const logger = instanceId ? this.instanceLog(instanceId) : this.log.child({ worker: workerKey });
+    logger[level](fields ?? {}, msg);
+  }
+
+  private instanceLog(id: string): Logger {
+    return this.options.logger.child({ name: `instance.${id}` });
+  }
+
+  private async setState(id: string, state: InstanceState, lastError: string | null): Promise<void> {
+    const rt = this.runtime(id);
+    const previous = rt.state;
+    rt.state = state;
+    rt.lastError = lastError;
+    const log = this.instanceLog(id);
+    if (state === "failed") log.error({ state, previous, error: lastError }, `instance ${id}: ${previous} → ${state}: ${lastError}`);
+    else log.info({ state, previous, error: lastError ?? undefined }, `instance ${id}: ${previous} → ${state}${lastError ? ` (${lastError})` : ""}`);
+    try {
+      await this.options.records.setInstanceState(id, state, lastError);
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, "could not store the instance state");
+    }
+    this.emit("state", id, state, lastError);
+  }
+
+  private runtime(id: string): InstanceRuntime {
+    let rt = this.runtimes.get(id);
+    if (!rt) {
+      rt = { state: "stopped", lastError: null, row: null, workerKey: null };
+      this.runtimes.set(id, rt);
+    }
+    return rt;
+  }
+
+  private async mustGet(id: string): Promise<InstanceRow> {
+    const row = await this.options.records.getInstance(id);
+    if (!row) throw new ApiError("instance_not_found", `Instance ${id} does not exist.`);
+    return row;
+  }
+
+  private async rename(row: InstanceRow, newId: string): Promise<InstanceRow> {
+    if (await this.options.records.getInstance(newId)) throw new ApiError("invalid_id", `An instance with id ${newId} already exists.`);
+    const rt = this.runtime(row.id);
+    const wasActive = rt.state === "running" || rt.state === "starting";
+    if (wasActive) await this.doStop(row.id);
+    await this.options.records.renameInstance(row.id, newId);
+    for (const suffix of ["", "-wal", "-shm"]) {
+      await rename(join(this.options.databaseDir, `${row.id}.db${suffix}`), join(this.options.databaseDir, `${newId}.db${suffix}`)).catch(() => undefined);
+    }
+    this.runtimes.delete(row.id);
+    this.runtimes.set(newId, { ...rt, row: null, workerKey: null });
+    const renamed = { ...row, id: newId };
+    if (wasActive) {
+      // The caller's remaining patch applies to the new id; start it again there.
+      await this.options.records.putInstance({ ...renamed, state: "stopped", last_error: null });
+      await this.doStart(newId);
+    }
+    return (await this.options.records.getInstance(newId)) ?? renamed;
+  }
+
+  private async removeDatabase(id: string): Promise<void> {
+    for (const suffix of ["", "-wal", "-shm"]) await rm(join(this.options.databaseDir, `${id}.db${suffix}`), { force: true });
+  }
+
+  /** Operations on one instance run one at a time, in call order. */
+  private locked<T>(id: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(id) ?? Promise.resolve();
+    const run = previous.then(task, task);
+    const tail = run.catch(() => undefined);
+    this.locks.set(id, tail);
+    void tail.then(() => {
+      if (this.locks.get(id) === tail) this.locks.delete(id);
+    });
+    return run;
+  }
+}
+
+function textResponse(status: number, text: string): WebResponse {
+  return { status, headers: { "content-type": "text/plain; charset=utf-8" }, body: text };
+}

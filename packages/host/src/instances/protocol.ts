@@ -1,0 +1,75 @@
+// Every message between the host and a plugin worker, as one discriminated union per direction.
+// Both sides import this file. The stages, in order (after homebridge's child bridges):
+//   worker READY → host LOAD → worker LOADED | LOAD_FAILED
+//   host START_INSTANCE → worker INSTANCE_STARTED (error set when the plugin's start threw)
+//   host EVENT / WEB_REQUEST / CONFIG_UPDATE / COMMANDS_REQUEST → worker WEB_RESPONSE / CONFIG_UPDATED / COMMANDS_RESULT
+//   worker CLIENT_CALL → host CLIENT_RESULT (a plugin's Matrix call, run by the host)
+//   worker LOG (any time), host HEARTBEAT → worker HEARTBEAT_ACK
+//   host STOP_INSTANCE → worker INSTANCE_STOPPED; host SHUTDOWN → worker closes and exits.
+// Requests the host answers or awaits carry a `reqId`; replies echo it.
+import type { CommandHelp, LogLevel, MatrixEvent, WebRequest, WebResponse } from "@botyard/sdk";
+
+/** Given to the worker at spawn (`workerData`). */
+export interface WorkerBootData {
+  /** Label for logs, e.g. "plugin:xyz.maubot.echo" or "instance:echo1". */
+  label: string;
+  /** Only import and check the module, then exit (bundle validation). */
+  probe: boolean;
+}
+
+export interface LoadSpec {
+  /** Absolute path of the bundle's extracted folder. */
+  bundleDir: string;
+  /** Path of the ESM entry, relative to bundleDir. */
+  main: string;
+  /** Export name of the plugin class ("default" for the default export). */
+  mainClass: string;
+}
+
+export interface InstanceSpec {
+  instanceId: string;
+  userId: string;
+  config: Record<string, unknown>;
+  /** Absolute path of the instance's SQLite file, or null without `database`. */
+  dbPath: string | null;
+  webappUrl: string | null;
+}
+
+export type HostToWorker =
+  | { type: "LOAD"; spec: LoadSpec }
+  | { type: "START_INSTANCE"; reqId: number; instance: InstanceSpec }
+  | { type: "STOP_INSTANCE"; reqId: number; instanceId: string }
+  | { type: "EVENT"; instanceId: string; event: MatrixEvent }
+  | { type: "WEB_REQUEST"; reqId: number; instanceId: string; request: WebRequest }
+  | { type: "CONFIG_UPDATE"; reqId: number; instanceId: string; config: Record<string, unknown> }
+  | { type: "COMMANDS_REQUEST"; reqId: number; instanceId: string }
+  | { type: "CLIENT_RESULT"; callId: number; ok: true; result: unknown }
+  | { type: "CLIENT_RESULT"; callId: number; ok: false; error: string }
+  | { type: "HEARTBEAT"; seq: number }
+  | { type: "SHUTDOWN" };
+
+export type WorkerToHost =
+  | { type: "READY" }
+  | { type: "LOADED" }
+  | { type: "LOAD_FAILED"; error: string }
+  | { type: "INSTANCE_STARTED"; reqId: number; error?: string }
+  | { type: "INSTANCE_STOPPED"; reqId: number; error?: string }
+  | { type: "WEB_RESPONSE"; reqId: number; response?: WebResponse; error?: string }
+  | { type: "CONFIG_UPDATED"; reqId: number; error?: string }
+  | { type: "COMMANDS_RESULT"; reqId: number; commands?: CommandHelp[]; error?: string }
+  | { type: "CLIENT_CALL"; callId: number; instanceId: string; method: string; params: unknown }
+  | { type: "LOG"; instanceId: string | null; level: LogLevel; msg: string; fields?: Record<string, unknown> }
+  | { type: "HEARTBEAT_ACK"; seq: number };
+
+/** Worker replies that answer a host request (they carry `reqId`). */
+export type WorkerReply = Extract<WorkerToHost, { reqId: number }>;
+
+/** The runtime methods a `main_class` instance must have (see PluginRuntime in the SDK). */
+export const RUNTIME_METHODS = [
+  "__botyardStart",
+  "__botyardStop",
+  "__botyardEvent",
+  "__botyardWeb",
+  "__botyardConfigUpdate",
+  "__botyardCommands",
+] as const;

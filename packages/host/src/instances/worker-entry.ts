@@ -1,0 +1,282 @@
+// The worker runtime: runs inside a plugin's worker thread. Imports the bundle's module once,
+// keeps one Plugin object per instance with its own PluginContext (config, database, logger,
+// Matrix calls as RPC to the host), and answers the host's messages (protocol.ts).
+// Errors thrown by an instance's start, handlers, web handlers or tasks are caught and logged
+// against that instance (AsyncLocalStorage attributes timers and promises to the instance that
+// created them); only an error no instance can be blamed for ends the worker.
+import { AsyncLocalStorage } from "node:async_hooks";
+import { readFile } from "node:fs/promises";
+import { isAbsolute, join, normalize, relative } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parentPort, workerData } from "node:worker_threads";
+import Database from "better-sqlite3";
+import type { CONTRACT_VERSION, LogLevel, PluginContext, PluginLogger, PluginRuntime } from "@botyard/sdk";
+import { type HostToWorker, type InstanceSpec, type LoadSpec, RUNTIME_METHODS, type WorkerBootData, type WorkerToHost } from "./protocol.js";
+
+if (!parentPort) throw new Error("worker-entry.js must run in a worker thread");
+const port = parentPort;
+const boot = workerData as WorkerBootData;
+
+interface RunningInstance {
+  plugin: PluginRuntime;
+  spec: InstanceSpec;
+  config: Record<string, unknown>;
+  db: Database.Database | null;
+}
+
+type PluginClass = new () => PluginRuntime;
+
+// Not imported at runtime, so the worker never loads the SDK's code (the bundle has its own copy);
+// the type ties it to the SDK's constant, so a contract bump fails to compile here.
+const contractVersion: typeof CONTRACT_VERSION = 1;
+
+const owner = new AsyncLocalStorage<string>();
+const instances = new Map<string, RunningInstance>();
+const pendingCalls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+let nextCallId = 1;
+let pluginClass: PluginClass | null = null;
+let loadSpec: LoadSpec | null = null;
+
+function post(message: WorkerToHost): void {
+  port.postMessage(message);
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function errorFields(err: unknown): Record<string, unknown> {
+  return err instanceof Error ? { err: { type: err.name, message: err.message, stack: err.stack } } : { err: String(err) };
+}
+
+/** Fields must survive structured cloning; anything else is reduced to JSON. */
+function cloneable(fields: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (fields === undefined) return undefined;
+  try {
+    structuredClone(fields);
+    return fields;
+  } catch {
+    try {
+      return JSON.parse(JSON.stringify(fields)) as Record<string, unknown>;
+    } catch {
+      return { fields: String(fields) };
+    }
+  }
+}
+
+function log(instanceId: string | null, level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
+  post({ type: "LOG", instanceId, level, msg, fields: cloneable(fields) });
+}
+
+function loggerFor(instanceId: string): PluginLogger {
+  const at = (level: LogLevel) => (msg: string, fields?: Record<string, unknown>) => log(instanceId, level, msg, fields);
+  return { trace: at("trace"), debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+function reportUnowned(kind: string, err: unknown): void {
+  const instanceId = owner.getStore();
+  if (instanceId !== undefined) {
+    log(instanceId, "error", `${kind} in a handler or task: ${errorText(err)}`, errorFields(err));
+    return;
+  }
+  log(null, "fatal", `${kind} outside any instance: ${errorText(err)}`, errorFields(err));
+  process.exit(1);
+}
+process.on("uncaughtException", (err) => reportUnowned("Uncaught exception", err));
+process.on("unhandledRejection", (err) => reportUnowned("Unhandled rejection", err));
+
+async function load(spec: LoadSpec): Promise<void> {
+  const file = join(spec.bundleDir, spec.main);
+  const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  const exported = mod[spec.mainClass];
+  if (exported === undefined) {
+    throw new Error(`${spec.main} has no export named ${JSON.stringify(spec.mainClass)} (maubot.yaml main_class)`);
+  }
+  if (typeof exported !== "function" || !/^class\b/.test(Function.prototype.toString.call(exported))) {
+    throw new Error(`the export ${JSON.stringify(spec.mainClass)} of ${spec.main} is not a class`);
+  }
+  const proto = (exported as { prototype: Record<string, unknown> }).prototype;
+  const missing = RUNTIME_METHODS.filter((m) => typeof proto[m] !== "function");
+  if (missing.length > 0) {
+    throw new Error(`the class ${JSON.stringify(spec.mainClass)} lacks ${missing.join(", ")}; extend Plugin from @botyard/sdk`);
+  }
+  pluginClass = exported as PluginClass;
+  loadSpec = spec;
+}
+
+function openDatabase(path: string): Database.Database {
+  const db = new Database(path, { timeout: 5000 });
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.pragma("foreign_keys = ON");
+  return db;
+}
+
+function callClient(instanceId: string, method: string, params: unknown): Promise<unknown> {
+  const callId = nextCallId++;
+  return new Promise((resolve, reject) => {
+    pendingCalls.set(callId, { resolve, reject });
+    post({ type: "CLIENT_CALL", callId, instanceId, method, params });
+  });
+}
+
+async function readBundleFile(path: string): Promise<Uint8Array> {
+  if (!loadSpec) throw new Error("bundle not loaded");
+  const target = normalize(join(loadSpec.bundleDir, path));
+  const rel = relative(loadSpec.bundleDir, target);
+  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) throw new Error(`${path} is not a file of the bundle`);
+  return readFile(target);
+}
+
+function contextFor(entry: RunningInstance): PluginContext {
+  const { spec } = entry;
+  return {
+    contractVersion,
+    instanceId: spec.instanceId,
+    userId: spec.userId,
+    get config() {
+      return entry.config;
+    },
+    db: entry.db,
+    log: loggerFor(spec.instanceId),
+    webappUrl: spec.webappUrl,
+    callClient: ((method: string, params: unknown) => callClient(spec.instanceId, method, params)) as PluginContext["callClient"],
+    readBundleFile,
+  };
+}
+
+async function startInstance(spec: InstanceSpec): Promise<void> {
+  if (!pluginClass) throw new Error("bundle not loaded");
+  if (instances.has(spec.instanceId)) throw new Error(`instance ${spec.instanceId} already runs in this worker`);
+  const db = spec.dbPath ? openDatabase(spec.dbPath) : null;
+  try {
+    const plugin = owner.run(spec.instanceId, () => new pluginClass!());
+    const entry: RunningInstance = { plugin, spec, config: spec.config, db };
+    instances.set(spec.instanceId, entry);
+    try {
+      await owner.run(spec.instanceId, () => plugin.__botyardStart(contextFor(entry)));
+    } catch (err) {
+      instances.delete(spec.instanceId);
+      // Let the plugin release what its start already set up (timers, handlers).
+      await owner.run(spec.instanceId, () => plugin.__botyardStop()).catch(() => undefined);
+      throw err;
+    }
+  } catch (err) {
+    db?.close();
+    throw err;
+  }
+}
+
+async function stopInstance(instanceId: string): Promise<void> {
+  const entry = instances.get(instanceId);
+  if (!entry) return;
+  instances.delete(instanceId);
+  try {
+    await owner.run(instanceId, () => entry.plugin.__botyardStop());
+  } finally {
+    entry.db?.close();
+  }
+}
+
+function instanceOrThrow(instanceId: string): RunningInstance {
+  const entry = instances.get(instanceId);
+  if (!entry) throw new Error(`instance ${instanceId} is not running in this worker`);
+  return entry;
+}
+
+async function handle(message: HostToWorker): Promise<void> {
+  switch (message.type) {
+    case "LOAD":
+      try {
+        await load(message.spec);
+        post({ type: "LOADED" });
+      } catch (err) {
+        post({ type: "LOAD_FAILED", error: errorText(err) });
+      }
+      return;
+    case "START_INSTANCE":
+      try {
+        await startInstance(message.instance);
+        post({ type: "INSTANCE_STARTED", reqId: message.reqId });
+      } catch (err) {
+        log(message.instance.instanceId, "error", `Failed to start: ${errorText(err)}`, errorFields(err));
+        post({ type: "INSTANCE_STARTED", reqId: message.reqId, error: errorText(err) });
+      }
+      return;
+    case "STOP_INSTANCE":
+      try {
+        await stopInstance(message.instanceId);
+        post({ type: "INSTANCE_STOPPED", reqId: message.reqId });
+      } catch (err) {
+        log(message.instanceId, "error", `Error while stopping: ${errorText(err)}`, errorFields(err));
+        post({ type: "INSTANCE_STOPPED", reqId: message.reqId, error: errorText(err) });
+      }
+      return;
+    case "EVENT": {
+      const entry = instances.get(message.instanceId);
+      if (!entry) return;
+      try {
+        await owner.run(message.instanceId, () => entry.plugin.__botyardEvent(message.event));
+      } catch (err) {
+        log(message.instanceId, "error", `Handler failed for ${message.event.type} ${message.event.event_id}: ${errorText(err)}`, errorFields(err));
+      }
+      return;
+    }
+    case "WEB_REQUEST":
+      try {
+        const entry = instanceOrThrow(message.instanceId);
+        const response = await owner.run(message.instanceId, () => entry.plugin.__botyardWeb(message.request));
+        post({ type: "WEB_RESPONSE", reqId: message.reqId, response });
+      } catch (err) {
+        log(message.instanceId, "error", `Web handler failed for ${message.request.method} ${message.request.path}: ${errorText(err)}`, errorFields(err));
+        post({ type: "WEB_RESPONSE", reqId: message.reqId, error: errorText(err) });
+      }
+      return;
+    case "CONFIG_UPDATE":
+      try {
+        const entry = instanceOrThrow(message.instanceId);
+        entry.config = message.config;
+        await owner.run(message.instanceId, () => entry.plugin.__botyardConfigUpdate(message.config));
+        post({ type: "CONFIG_UPDATED", reqId: message.reqId });
+      } catch (err) {
+        log(message.instanceId, "error", `Config update failed: ${errorText(err)}`, errorFields(err));
+        post({ type: "CONFIG_UPDATED", reqId: message.reqId, error: errorText(err) });
+      }
+      return;
+    case "COMMANDS_REQUEST":
+      try {
+        const entry = instanceOrThrow(message.instanceId);
+        const commands = owner.run(message.instanceId, () => entry.plugin.__botyardCommands());
+        post({ type: "COMMANDS_RESULT", reqId: message.reqId, commands });
+      } catch (err) {
+        post({ type: "COMMANDS_RESULT", reqId: message.reqId, error: errorText(err) });
+      }
+      return;
+    case "CLIENT_RESULT": {
+      const pending = pendingCalls.get(message.callId);
+      if (!pending) return;
+      pendingCalls.delete(message.callId);
+      if (message.ok) pending.resolve(message.result);
+      else pending.reject(new Error(message.error));
+      return;
+    }
+    case "HEARTBEAT":
+      post({ type: "HEARTBEAT_ACK", seq: message.seq });
+      return;
+    case "SHUTDOWN":
+      for (const entry of instances.values()) {
+        try {
+          entry.db?.close();
+        } catch {
+          // Closing is best effort on the way out.
+        }
+      }
+      instances.clear();
+      process.exit(0);
+  }
+}
+
+port.on("message", (message: HostToWorker) => {
+  void handle(message);
+});
+post({ type: "READY" });
