@@ -1,0 +1,135 @@
+// The daemon: config → logging → store → plugin registry → bot accounts → instances → API.
+// start() brings them up in that order; stop() takes them down in reverse, each step bounded,
+// so SIGINT/SIGTERM ends the process within 5 s with the databases closed.
+import { mkdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import type { Logger } from "pino";
+import { PluginRegistry } from "./bundles/index.js";
+import { loadConfig, type BotyardConfig, type LoadedConfig, type LoadOptions } from "./config/index.js";
+import { AdminNoticePoster } from "./logging/admin-notices.js";
+import { componentLogger, createLogging, type Logging, type LoggingOptions } from "./logging/index.js";
+import { ClientPool } from "./matrix/index.js";
+import { HostStore } from "./store/index.js";
+
+export interface DaemonOptions {
+  configPath: string;
+  /** Passed to loadConfig (credentials directory, rewrite). */
+  load?: LoadOptions;
+  /** Passed to createLogging (e.g. a console collector in tests). */
+  logging?: Pick<LoggingOptions, "console" | "ringCapacity">;
+}
+
+/** Time budget of each shutdown step; together under 5 s. */
+const STOP_BUDGET_MS = { api: 1_000, instances: 2_500, clients: 800 } as const;
+
+export function hostVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+export class Daemon {
+  loaded!: LoadedConfig;
+  config!: BotyardConfig;
+  logging!: Logging;
+  store!: HostStore;
+  registry!: PluginRegistry;
+  clients!: ClientPool;
+  private log!: Logger;
+  private adminNotices: AdminNoticePoster | null = null;
+  private state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
+  private stopping: Promise<void> | null = null;
+
+  constructor(private readonly options: DaemonOptions) {}
+
+  async start(): Promise<void> {
+    if (this.state !== "new") throw new Error(`Daemon.start() called twice (state ${this.state})`);
+    this.state = "starting";
+    this.loaded = await loadConfig(this.options.configPath, this.options.load);
+    this.config = this.loaded.config;
+    const config = this.config;
+
+    this.logging = createLogging(config.logging, { ...this.options.logging, secrets: this.loaded.secrets });
+    this.log = componentLogger(this.logging.logger, "daemon");
+    this.log.info({ config: this.loaded.path, version: hostVersion() }, "botyard starting");
+    for (const note of this.loaded.notes) this.log[note.level](note.message);
+
+    for (const dir of [
+      config.plugin_directories.upload,
+      ...config.plugin_directories.load,
+      config.plugin_databases.sqlite,
+      ...(config.plugin_directories.trash ? [config.plugin_directories.trash] : []),
+    ]) {
+      mkdirSync(dir, { recursive: true });
+    }
+
+    this.store = HostStore.open(config.database);
+    for (const client of this.store.listClients()) this.logging.addSecret(client.access_token);
+    this.log.info({ database: config.database }, "host database open");
+
+    this.registry = new PluginRegistry({
+      records: this.store,
+      uploadDir: config.plugin_directories.upload,
+      loadDirs: config.plugin_directories.load,
+      trashDir: config.plugin_directories.trash,
+      codeDir: path.join(path.dirname(config.database), "plugin-code"),
+      logger: this.logging.logger,
+      hostVersion: hostVersion(),
+    });
+    this.clients = new ClientPool({ logger: this.logging.logger, rows: this.store });
+
+    await this.registry.loadAll();
+    await this.clients.startAll();
+
+    if (config.admin_room) {
+      this.adminNotices = new AdminNoticePoster({
+        ring: this.logging.ring,
+        caller: this.clients,
+        target: config.admin_room,
+        onPostError: (err) =>
+          this.log.warn({ err: err instanceof Error ? err.message : String(err) }, "could not post to the admin room"),
+      });
+      this.adminNotices.start();
+    }
+
+    this.state = "running";
+    this.log.info("botyard running");
+  }
+
+  /** Stops everything that started; safe to call in any state and more than once. */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopAll();
+    return this.stopping;
+  }
+
+  private async stopAll(): Promise<void> {
+    const previous = this.state;
+    this.state = "stopping";
+    if (previous === "new") {
+      this.state = "stopped";
+      return;
+    }
+    this.log?.info("botyard stopping");
+    if (this.adminNotices) await this.bounded("admin notices", this.adminNotices.stop(), 300);
+    if (this.clients) await this.bounded("bot accounts", this.clients.stopAll(), STOP_BUDGET_MS.clients);
+    this.store?.close();
+    this.log?.info("botyard stopped");
+    this.logging?.close();
+    this.state = "stopped";
+  }
+
+  /** Waits for `work` at most `ms`; a step that overruns is logged and left behind. */
+  private async bounded(what: string, work: Promise<unknown>, ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), ms);
+    });
+    try {
+      const result = await Promise.race([work.then(() => "done" as const), timeout]);
+      if (result === "timeout") this.log?.warn(`stopping ${what} took longer than ${ms} ms; going on`);
+    } catch (err) {
+      this.log?.error({ err }, `error while stopping ${what}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+// The `botyard` command: start the daemon, hash an admin password, create a first config.
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { ConfigError, createFirstRunConfig, hashPassword } from "./config/index.js";
+
+const HELP = `botyard: a daemon hosting Matrix bots as plugins (maubot-compatible management API)
+
+Usage:
+  botyard start [-c config.yaml]      run the daemon (default config: ./config.yaml)
+  botyard init [-c config.yaml]       write a new config from config.example.yaml with a generated
+                                      secret and admin password (printed once, stored hashed)
+  botyard hash-password [password]    print the bcrypt hash of a password for config.yaml's
+                                      admins section (reads the password from stdin when not given)
+  botyard --help                      this text
+  botyard --version                   the version
+
+SIGINT or SIGTERM stops the daemon: instances, bot accounts and the API stop, databases close.
+`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`botyard: ${message}\n`);
+  process.exit(code);
+}
+
+async function readPassword(): Promise<string> {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+  }
+  // Interactive: read one line without echoing it.
+  process.stderr.write("Password: ");
+  stdin.setRawMode(true);
+  stdin.setEncoding("utf8");
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const onData = (chunk: string) => {
+      for (const ch of chunk) {
+        if (ch === "\r" || ch === "\n") {
+          done();
+          resolve(text);
+          return;
+        }
+        if (ch === "\u0003") {
+          done();
+          reject(new Error("cancelled"));
+          return;
+        }
+        if (ch === "\u007f") text = text.slice(0, -1);
+        else text += ch;
+      }
+    };
+    const done = () => {
+      stdin.off("data", onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write("\n");
+    };
+    stdin.on("data", onData);
+  });
+}
+
+async function hashPasswordCommand(args: string[]): Promise<void> {
+  if (args.length > 1) fail("hash-password takes at most one argument");
+  const password = args[0] ?? (await readPassword());
+  if (!password) fail("empty password");
+  process.stdout.write(`${await hashPassword(password)}\n`);
+}
+
+async function initCommand(configPath: string): Promise<void> {
+  const result = await createFirstRunConfig(configPath);
+  process.stdout.write(
+    `Created ${result.path}\n` +
+      `Admin login: ${result.adminName} / ${result.adminPassword}\n` +
+      `(shown only now; config.yaml stores its bcrypt hash)\n`,
+  );
+}
+
+async function startCommand(configPath: string): Promise<void> {
+  // Loaded here so `--help` and `hash-password` do not load the whole host.
+  const { Daemon } = await import("./daemon.js");
+  const daemon = new Daemon({ configPath });
+  let stoppingSince = 0;
+  const shutdown = (signal: string) => {
+    if (stoppingSince) {
+      // `npm start` passes signals on, so the terminal's Ctrl-C may arrive twice at once;
+      // only a deliberate second signal means "exit now".
+      if (Date.now() - stoppingSince < 2_000) return;
+      process.stderr.write(`botyard: ${signal} again, exiting now\n`);
+      process.exit(1);
+    }
+    stoppingSince = Date.now();
+    // Daemon.stop() bounds every step; this is the last resort if something still hangs.
+    setTimeout(() => {
+      process.stderr.write("botyard: shutdown took longer than 5 s, exiting\n");
+      process.exit(1);
+    }, 5_000).unref();
+    daemon.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`botyard: error while stopping: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  try {
+    await daemon.start();
+  } catch (err) {
+    await daemon.stop().catch(() => undefined);
+    if (err instanceof ConfigError) fail(err.message);
+    fail(`could not start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, 1);
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: "string", short: "c" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "V" },
+      },
+    });
+  } catch (err) {
+    fail(`${(err as Error).message}\n\n${HELP}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    process.stdout.write(`botyard ${version()}\n`);
+    return;
+  }
+  const [command, ...rest] = positionals;
+  if (values.help || command === undefined || command === "help") {
+    process.stdout.write(HELP);
+    if (command === undefined && !values.help) process.exitCode = 2;
+    return;
+  }
+  const configPath = values.config ?? "config.yaml";
+  switch (command) {
+    case "start":
+      if (rest.length) fail(`start takes no arguments (got ${rest.join(" ")})`);
+      await startCommand(configPath);
+      return;
+    case "init":
+      await initCommand(configPath).catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));
+      return;
+    case "hash-password":
+      await hashPasswordCommand(rest);
+      return;
+    default:
+      fail(`unknown command "${command}"\n\n${HELP}`);
+  }
+}
+
+await main(process.argv.slice(2));
