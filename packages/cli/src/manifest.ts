@@ -1,0 +1,102 @@
+// The source `maubot.yaml` of a plugin folder, checked before anything is built so an author
+// sees every mistake with the field it concerns. The host checks the built bundle again
+// (packages/host/src/bundles); the rules here match it and add the source-side ones.
+
+import { Ajv, type ErrorObject } from "ajv";
+
+export const ID_PATTERN = "^[a-z0-9][a-z0-9._-]*$";
+// semver 2.0.0, from semver.org.
+export const SEMVER_PATTERN =
+  "^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-((?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\\.(?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\\+([0-9a-zA-Z-]+(?:\\.[0-9a-zA-Z-]+)*))?$";
+
+export interface SourceManifest {
+  id: string;
+  version: string;
+  /** Entry file in the plugin folder (TypeScript or JavaScript). */
+  main: string;
+  main_class?: string;
+  license?: string;
+  config?: boolean;
+  config_schema?: Record<string, unknown> | string;
+  database?: boolean;
+  database_type?: string;
+  webapp?: boolean;
+  extra_files?: string[];
+  botyard?: string;
+  [key: string]: unknown;
+}
+
+const KNOWN_FIELDS = new Set([
+  "id", "version", "main", "main_class", "license", "config", "config_schema", "database", "database_type",
+  "webapp", "extra_files", "botyard", "maubot", "dependencies", "soft_dependencies",
+]);
+
+const schema = {
+  type: "object",
+  required: ["id", "version", "main"],
+  properties: {
+    id: { type: "string", pattern: ID_PATTERN, maxLength: 255 },
+    version: { type: "string", pattern: SEMVER_PATTERN },
+    main: { type: "string", pattern: "\\.(ts|mts|tsx|js|mjs|jsx)$" },
+    main_class: { type: "string", pattern: "^[A-Za-z_$][A-Za-z0-9_$]*$" },
+    license: { type: "string" },
+    config: { type: "boolean" },
+    config_schema: { type: ["object", "string"] },
+    database: { type: "boolean" },
+    database_type: { type: "string" },
+    webapp: { type: "boolean" },
+    extra_files: { type: "array", items: { type: "string", minLength: 1 } },
+    botyard: { type: "string" },
+  },
+  additionalProperties: true,
+} as const;
+
+const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schema);
+
+export class ManifestError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`maubot.yaml is invalid:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ManifestError";
+    this.problems = problems;
+  }
+}
+
+const HINTS: Record<string, string> = {
+  id: "a lower-case reverse-DNS name such as org.example.myplugin",
+  version: "a semantic version such as 1.0.0",
+  main: "the entry file, e.g. src/index.ts",
+  main_class: "the exported name of the Plugin subclass (leave it out for the default export)",
+};
+
+function describe(err: ErrorObject): string {
+  const field = err.instancePath.replace(/^\//, "").replace(/\//g, ".");
+  if (err.keyword === "required") {
+    const missing = (err.params as { missingProperty: string }).missingProperty;
+    return `${missing} is missing${HINTS[missing] ? `: ${HINTS[missing]}` : ""}`;
+  }
+  if (err.keyword === "pattern" && HINTS[field]) return `${field} must be ${HINTS[field]}`;
+  if (err.keyword === "type" && field === "") return "the file must be a mapping of fields (id, version, main, ...)";
+  return `${field || "(root)"} ${err.message ?? "is invalid"}`;
+}
+
+/** Validates a parsed maubot.yaml; returns it typed and the warnings (unknown fields). */
+export function validateSourceManifest(raw: unknown): { manifest: SourceManifest; warnings: string[] } {
+  if (raw !== null && typeof raw === "object" && !Array.isArray(raw) && "modules" in raw && !("main" in raw)) {
+    throw new ManifestError([
+      "this is a Python maubot plugin (it lists `modules`): botyard plugins are TypeScript/JavaScript with a `main` entry file",
+    ]);
+  }
+  if (!validate(raw)) throw new ManifestError((validate.errors ?? []).map(describe));
+  const manifest = raw as SourceManifest;
+  const warnings = Object.keys(manifest)
+    .filter((k) => !KNOWN_FIELDS.has(k))
+    .map((k) => `maubot.yaml: unknown field ${k} (kept as is)`);
+  if (manifest.config && manifest.config_schema === undefined) {
+    warnings.push("maubot.yaml: config is true but there is no config_schema; the host cannot validate instance configs");
+  }
+  if (!manifest.config && manifest.config_schema !== undefined) {
+    throw new ManifestError(["config_schema is set but config is not true"]);
+  }
+  return { manifest, warnings };
+}
