@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
 import { PluginRegistry } from "./bundles/index.js";
+import { InstanceSupervisor } from "./instances/index.js";
 import { loadConfig, type BotyardConfig, type LoadedConfig, type LoadOptions } from "./config/index.js";
 import { AdminNoticePoster } from "./logging/admin-notices.js";
 import { componentLogger, createLogging, type Logging, type LoggingOptions } from "./logging/index.js";
@@ -34,6 +35,7 @@ export class Daemon {
   store!: HostStore;
   registry!: PluginRegistry;
   clients!: ClientPool;
+  supervisor!: InstanceSupervisor;
   private log!: Logger;
   private adminNotices: AdminNoticePoster | null = null;
   private state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
@@ -64,6 +66,7 @@ export class Daemon {
 
     this.store = HostStore.open(config.database);
     for (const client of this.store.listClients()) this.logging.addSecret(client.access_token);
+    this.store.onClientStored((row) => this.logging.addSecret(row.access_token));
     this.log.info({ database: config.database }, "host database open");
 
     this.registry = new PluginRegistry({
@@ -76,9 +79,21 @@ export class Daemon {
       hostVersion: hostVersion(),
     });
     this.clients = new ClientPool({ logger: this.logging.logger, rows: this.store });
+    this.supervisor = new InstanceSupervisor({
+      records: this.store,
+      plugins: this.registry,
+      clients: this.clients,
+      logger: this.logging.logger,
+      databaseDir: config.plugin_databases.sqlite,
+      webappBaseUrl: config.server.public_url + config.server.plugin_base_path,
+      // Shutdown must finish within 5 s; a plugin gets 2 s for its stop().
+      stopTimeoutMs: 2_000,
+    });
+    this.clients.attachSink(this.supervisor);
 
     await this.registry.loadAll();
     await this.clients.startAll();
+    await this.supervisor.startAll();
 
     if (config.admin_room) {
       this.adminNotices = new AdminNoticePoster({
@@ -109,6 +124,7 @@ export class Daemon {
       return;
     }
     this.log?.info("botyard stopping");
+    if (this.supervisor) await this.bounded("instances", this.supervisor.stopAll(), STOP_BUDGET_MS.instances);
     if (this.adminNotices) await this.bounded("admin notices", this.adminNotices.stop(), 300);
     if (this.clients) await this.bounded("bot accounts", this.clients.stopAll(), STOP_BUDGET_MS.clients);
     this.store?.close();

@@ -126,6 +126,16 @@ describe("HostStore CRUD", () => {
     expect(s.deleteClient("@b:hs")).toBe(false);
   });
 
+  it("tells listeners about every stored client", () => {
+    const s = store!;
+    const seen: string[] = [];
+    const off = s.onClientStored((row) => seen.push(row.access_token));
+    s.putClient(client("@a:hs", { access_token: "tok-1" }));
+    off();
+    s.putClient(client("@b:hs", { access_token: "tok-2" }));
+    expect(seen).toEqual(["tok-1"]);
+  });
+
   it("stores plugins", () => {
     const s = store!;
     const row = { id: "xyz.botyard.echo", version: "1.0.0", path: "/p/echo.mbp", sha256: "ab", loaded_at: 1700000000000 };

@@ -79,6 +79,7 @@ function isForeignKeyError(err: unknown): boolean {
 
 export class HostStore {
   private readonly stmt;
+  private readonly clientListeners = new Set<(row: ClientRow) => void>();
 
   private constructor(
     /** Exposed for the admin API's read-only inspection and for tests; prefer the methods. */
@@ -170,6 +171,18 @@ export class HostStore {
   /** Inserts or replaces the client with `row.id`. */
   putClient(row: ClientRow): void {
     this.stmt.putClient.run(clientToRecord(row));
+    for (const fn of this.clientListeners) fn(row);
+  }
+
+  /**
+   * Calls `fn` after every putClient, whoever wrote it (the daemon uses this to add each bot's
+   * access token to the log scrubber). Returns a function that removes it.
+   */
+  onClientStored(fn: (row: ClientRow) => void): () => void {
+    this.clientListeners.add(fn);
+    return () => {
+      this.clientListeners.delete(fn);
+    };
   }
 
   /** Returns false when there was no such client; refuses while instances use it. */
