@@ -43,5 +43,5 @@ const manifestSchema = {
   additionalProperties: true,
 } as const;
 
-const ajv = new Ajv2020({ allErrors: false, strict: true });
+const ajv = new Ajv2020({ allErrors: false, strict: true, allowUnionTypes: true });
 export const validateManifestShape = ajv.compile(manifestSchema);
