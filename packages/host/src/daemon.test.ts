@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Daemon } from "./daemon.js";
+
+let dir: string;
+let daemon: Daemon | undefined;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), "botyard-daemon-"));
+});
+afterEach(async () => {
+  await daemon?.stop();
+  daemon = undefined;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function writeConfig(extra = ""): string {
+  const file = path.join(dir, "config.yaml");
+  writeFileSync(
+    file,
+    [
+      "database: ./host.db",
+      "server:",
+      "  port: 0",
+      "  unshared_secret: daemon-test-secret-0123456789",
+      "admins:",
+      "  root: plaintext-admin-password",
+      "logging:",
+      "  level: debug",
+      "  console: off",
+      extra,
+    ].join("\n"),
+  );
+  return file;
+}
+
+describe("Daemon", () => {
+  it("starts every service and stops with the databases closed", async () => {
+    daemon = new Daemon({ configPath: writeConfig() });
+    await daemon.start();
+    expect(daemon.store.isOpen).toBe(true);
+    expect(daemon.config.database).toBe(path.join(dir, "host.db"));
+    expect(daemon.registry.list()).toEqual([]);
+    const messages = daemon.logging.ring.history().map((e) => e.msg);
+    expect(messages).toContain("botyard running");
+    expect(messages).toContain('hashed the plaintext password of admin "root"');
+    // The admin's plaintext password is a secret: it never reaches the log.
+    expect(JSON.stringify(daemon.logging.ring.history())).not.toContain("plaintext-admin-password");
+
+    const started = Date.now();
+    await daemon.stop();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(daemon.store.isOpen).toBe(false);
+    expect(daemon.logging.ring.history().at(-1)?.msg).toBe("botyard stopped");
+    await daemon.stop(); // idempotent
+  });
+
+  it("scrubs a bot's access token from the logs once it is stored", async () => {
+    daemon = new Daemon({ configPath: writeConfig() });
+    await daemon.start();
+    daemon.store.putClient({
+      id: "@bot:127.0.0.1",
+      homeserver: "http://127.0.0.1:1",
+      access_token: "syt_daemon_test_token_value",
+      device_id: "D",
+      enabled: false,
+      next_batch: "",
+      filter_id: "",
+      sync: true,
+      autojoin: true,
+      online: true,
+      displayname: "disable",
+      avatar_url: "disable",
+    });
+    daemon.logging.logger.info("token is syt_daemon_test_token_value");
+    expect(daemon.logging.ring.history().at(-1)?.msg).toBe("token is [Redacted]");
+  });
+
+  it("refuses an invalid config before opening anything", async () => {
+    daemon = new Daemon({ configPath: writeConfig("api_features: {login: maybe}") });
+    await expect(daemon.start()).rejects.toThrow("config.yaml: api_features.login must be boolean");
+    await daemon.stop();
+  });
+});

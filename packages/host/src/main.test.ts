@@ -1,0 +1,81 @@
+// The `botyard` command as a user runs it: a child process on the compiled dist/main.js
+// (`npm test` builds first).
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { verifyPassword } from "./config/index.js";
+
+const mainJs = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+
+function botyard(args: string[], input?: string) {
+  return spawnSync(process.execPath, [mainJs, ...args], { input, encoding: "utf8", timeout: 20_000 });
+}
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), "botyard-main-"));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("botyard command", () => {
+  it("--help lists the commands", () => {
+    const r = botyard(["--help"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("botyard start [-c config.yaml]");
+    expect(r.stdout).toContain("botyard hash-password [password]");
+  });
+
+  it("refuses an unknown command with the help text and exit code 2", () => {
+    const r = botyard(["frobnicate"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('unknown command "frobnicate"');
+  });
+
+  it("hash-password hashes its argument, or stdin, with bcrypt cost 12", async () => {
+    const fromArg = botyard(["hash-password", "correct horse"]);
+    expect(fromArg.status).toBe(0);
+    const hash1 = fromArg.stdout.trim();
+    expect(hash1).toMatch(/^\$2b\$12\$/);
+    expect(await verifyPassword("correct horse", hash1)).toBe(true);
+
+    const fromStdin = botyard(["hash-password"], "battery staple\n");
+    expect(fromStdin.status).toBe(0);
+    const hash2 = fromStdin.stdout.trim();
+    expect(await verifyPassword("battery staple", hash2)).toBe(true);
+    expect(await verifyPassword("battery staple\n", hash2)).toBe(false);
+  });
+
+  it("init writes a config with a hashed generated password it prints once", async () => {
+    const file = path.join(dir, "config.yaml");
+    const r = botyard(["init", "-c", file]);
+    expect(r.status).toBe(0);
+    const password = /Admin login: root \/ (\S+)/.exec(r.stdout)?.[1];
+    expect(password).toBeDefined();
+    const text = readFileSync(file, "utf8");
+    expect(text).not.toContain(password!);
+    const hash = /root: "(\$2b\$12\$[^"]+)"/.exec(text)?.[1];
+    expect(await verifyPassword(password!, hash!)).toBe(true);
+    expect(botyard(["init", "-c", file]).status).toBe(2);
+  });
+
+  it("start stops with a message naming the bad key", () => {
+    const file = path.join(dir, "config.yaml");
+    writeFileSync(file, "server:\n  port: high\n");
+    const r = botyard(["start", "-c", file]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe("botyard: config.yaml: server.port must be integer");
+  });
+
+  it("start reports a missing config file", () => {
+    const r = botyard(["start", "-c", path.join(dir, "nope.yaml")]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("cannot read config file");
+    expect(r.stderr).toContain("ENOENT");
+  });
+});
+
