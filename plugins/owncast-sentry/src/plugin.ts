@@ -15,6 +15,7 @@ export class OwncastSentry extends Plugin {
   private store!: SentryStore;
   private fetcher!: OwncastFetcher;
   private monitor!: StreamMonitor;
+  private firstCycle: Promise<unknown> = Promise.resolve();
 
   /** Overridable by tests and benches (names mapped to 127.0.0.1); the system resolver otherwise. */
   protected resolver?: Resolver;
@@ -46,11 +47,19 @@ export class OwncastSentry extends Plugin {
   override start(): void {
     this.store = new SentryStore(this.db);
     this.configure(this.config);
-    this.scheduler.every(this.settings.pollIntervalMs, () => this.pollNow(), { name: "poll", immediate: true });
+    this.scheduler.every(this.settings.pollIntervalMs, () => this.pollNow(), { name: "poll" });
+    // Right away too: all state is in the database, so a restart just carries on.
+    this.firstCycle = this.pollNow().catch((err: Error) => this.log.error(`poll cycle failed: ${err.message}`));
   }
 
-  override stop(): void {
+  /** Resolves when the poll cycle started by start() has finished. */
+  settled(): Promise<unknown> {
+    return this.firstCycle;
+  }
+
+  override async stop(): Promise<void> {
     this.fetcher?.close();
+    await this.firstCycle;
   }
 
   override onConfigUpdate(config: Record<string, unknown>): void {

@@ -74,7 +74,8 @@ export function backoffInterval(record: StreamRecord, now: number, rules: RuleSe
 
 export function shouldQuery(record: StreamRecord, now: number, rules: RuleSettings): boolean {
   if (record.firstFailureAt === null || record.lastAttemptAt === null) return true;
-  return now - record.lastAttemptAt + rules.scheduleSlackMs >= backoffInterval(record, now, rules);
+  const interval = backoffInterval(record, now, rules);
+  return now - record.lastAttemptAt + Math.min(rules.scheduleSlackMs, interval / 2) >= interval;
 }
 
 function outcome(record: StreamRecord): Outcome {
