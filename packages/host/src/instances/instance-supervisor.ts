@@ -133,6 +133,8 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     this.stopping = true;
     for (const timer of this.restartTimers.values()) clearTimeout(timer);
     this.restartTimers.clear();
+    // Let operations in flight (a restart that already began) finish before stopping everything.
+    await Promise.all([...this.locks.values()]);
     const active = [...this.runtimes.entries()].filter(([, rt]) => rt.workerKey !== null).map(([id]) => id);
     await Promise.all(active.map((id) => this.stop(id)));
     await Promise.all([...this.workers.values()].map((entry) => this.retireWorker(entry)));
@@ -296,6 +298,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     const rt = this.runtime(id);
     if (rt.state === "running" || rt.state === "starting") return;
     this.cancelRestart(id);
+    if (this.stopping) return;
     rt.row = row;
     const plugin = this.options.plugins.get(row.type);
     if (!plugin) {
