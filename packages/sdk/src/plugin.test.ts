@@ -202,3 +202,26 @@ describe("Plugin", () => {
     await expect(new Greeter().__botyardStart({ ...ctx, contractVersion: 999 })).rejects.toThrow(/contract/);
   });
 });
+
+describe("Plugin stopped during its start", () => {
+  it("does not come up running after a stop that arrived mid-start", async () => {
+    let release!: () => void;
+    class Slow extends Plugin {
+      override async start(): Promise<void> {
+        this.command({ name: "x", handler: () => undefined });
+        await new Promise<void>((resolve) => (release = resolve));
+      }
+    }
+    const { ctx, calls } = createTestContext();
+    const plugin = new Slow();
+    const starting = plugin.__botyardStart(ctx);
+    await Promise.resolve();
+    await plugin.__botyardStop();
+    release();
+    await expect(starting).rejects.toThrow(/stopped before its start finished/);
+    expect(plugin.running).toBe(false);
+    await plugin.__botyardEvent(textMessage("!x"));
+    expect(calls).toEqual([]);
+    expect(plugin.__botyardCommands()).toEqual([]);
+  });
+});

@@ -190,12 +190,16 @@ export class Plugin<C extends object = Record<string, unknown>> implements Plugi
       }
       await this.setup?.();
       await this.start?.();
-      this.#state = "running";
     } catch (err) {
-      await this.#teardown();
-      this.#state = "stopped";
+      if (this.#state === "starting") {
+        await this.#teardown();
+        this.#state = "stopped";
+      }
       throw err;
     }
+    // The runtime may have stopped the instance while start() was still running (a start timeout).
+    if (this.#state !== "starting") throw new Error("the instance was stopped before its start finished");
+    this.#state = "running";
   }
 
   async __botyardStop(): Promise<void> {

@@ -108,3 +108,18 @@ describe("Scheduler", () => {
     expect(() => s.after(2 ** 31, () => undefined)).toThrow(RangeError);
   });
 });
+
+describe("Scheduler stop during a run", () => {
+  it("logs a task that fails because the instance stopped at debug level, not as an error", async () => {
+    const timers = new TestTimers();
+    const { ctx, logs } = createTestContext();
+    const s = new Scheduler(ctx.log, timers);
+    let fail!: (err: Error) => void;
+    s.after(10, () => new Promise((_resolve, reject) => (fail = reject)), { name: "fetch" });
+    await timers.advance(10);
+    const stopping = s.stop();
+    fail(new Error("aborted"));
+    await stopping;
+    expect(logs.map((l) => [l.level, l.msg])).toEqual([["debug", "scheduled task fetch ended by stop"]]);
+  });
+});

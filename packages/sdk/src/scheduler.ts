@@ -121,7 +121,9 @@ export class Scheduler {
     try {
       await fn();
     } catch (err) {
-      this.#log.error(`scheduled task ${name} failed`, errorFields(err));
+      // A task cut short by the instance stopping (its HTTP request aborted) is expected.
+      if (this.#stopped) this.#log.debug(`scheduled task ${name} ended by stop`, errorFields(err));
+      else this.#log.error(`scheduled task ${name} failed`, errorFields(err));
     }
   }
 }
