@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -83,6 +83,15 @@ describe("botyard-cli build", () => {
     } finally {
       process.chdir(cwd);
     }
+  });
+
+  it("builds the same bytes from the same sources", async () => {
+    const a = await buildPlugin(echoDir, { output: join(tmp, "repro-a.mbp") });
+    const b = await buildPlugin(echoDir, { output: join(tmp, "repro-b.mbp") });
+    expect(readFileSync(a.path).equals(readFileSync(b.path))).toBe(true);
+    // Not the build time: a fixed date unless SOURCE_DATE_EPOCH says otherwise.
+    const times = new AdmZip(a.path).getEntries().map((e) => e.header.time.getTime());
+    expect(new Set(times)).toEqual(new Set([Date.UTC(2000, 0, 1)]));
   });
 
   it("packs extra_files and an inline schema", async () => {

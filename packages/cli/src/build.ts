@@ -154,6 +154,16 @@ async function bundleMain(dir: string, manifest: SourceManifest, sourcemap: bool
   return { code: Buffer.from(js.contents), map: map ? Buffer.from(map.contents) : null, exports: meta?.[1].exports ?? [], warnings };
 }
 
+/**
+ * One timestamp for every zip entry, so building the same sources twice gives the same bytes
+ * (reproducible builds, e.g. for Nix): $SOURCE_DATE_EPOCH when set, else a fixed date.
+ */
+function entryTime(): Date {
+  const epoch = Number(process.env["SOURCE_DATE_EPOCH"]);
+  // DOS timestamps start in 1980.
+  return Number.isFinite(epoch) && epoch >= 315532800 ? new Date(epoch * 1000) : new Date(Date.UTC(2000, 0, 1));
+}
+
 /** The .mbp file name of a manifest. */
 export function bundleFileName(manifest: Pick<SourceManifest, "id" | "version">): string {
   return `${manifest.id}-v${manifest.version}.mbp`;
@@ -197,8 +207,11 @@ export async function buildPlugin(dirArg: string, options: BuildOptions = {}): P
   const built: SourceManifest = { ...manifest, main: BUNDLED_MAIN };
   const zip = new AdmZip();
   const entries: string[] = [];
+  const mtime = entryTime();
   const add = (name: string, data: Buffer) => {
     zip.addFile(name, data);
+    const entry = zip.getEntry(name);
+    if (entry) entry.header.time = mtime;
     entries.push(name);
   };
   add("maubot.yaml", Buffer.from(YAML.stringify(built)));
