@@ -20,6 +20,7 @@ import {
   type MatrixEvent as SdkEvent,
   type Room,
 } from "matrix-js-sdk";
+import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { ClientMethod, ClientParams, ClientResult, MatrixEvent, PowerLevels } from "@botyard/sdk";
 import type { ClientRow } from "../store/types.js";
@@ -336,7 +337,7 @@ export class BotClient {
     return { ...(this.options.retry ?? DEFAULT_RETRY), signal: this.abort.signal };
   }
 
-  private syncFilter(client: MatrixClient): Filter {
+  private syncFilter(): Filter {
     const filter = new Filter(this.row.id);
     filter.setDefinition({
       room: {
@@ -344,10 +345,14 @@ export class BotClient {
         state: { lazy_load_members: true },
         // Typing notifications and receipts: nothing a bot plugin receives.
         ephemeral: { not_types: ["*"] },
+        // Synapse caches /sync answers by request (2 minutes by default), so a client restarted
+        // within that time would get the previous start's initial sync and then every event
+        // since as "live": the backlog would be replayed. A filter unique to this start (an
+        // event type that never exists) makes the request new.
+        account_data: { not_types: [`org.botyard.start.${randomUUID()}`] },
       },
       presence: this.row.online ? {} : { not_types: ["*"] },
     });
-    void client;
     return filter;
   }
 
@@ -379,7 +384,7 @@ export class BotClient {
       initialSyncLimit: 1,
       lazyLoadMembers: true,
       disablePresence: !this.row.online,
-      filter: this.syncFilter(client),
+      filter: this.syncFilter(),
       threadSupport: false,
       pollTimeout: 30_000,
     });

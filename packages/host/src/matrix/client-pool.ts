@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { ClientMethod, ClientParams, ClientResult, MatrixEvent } from "@botyard/sdk";
 import type { ClientCaller, RoomEventSink } from "../ports.js";
 import type { ClientRow } from "../store/types.js";
+import { clientLogger } from "../logging/logging.js";
 import { BotClient, MatrixCallError, type ClientStatus } from "./bot-client.js";
 import { helpIsTaken, isHelpRequest, renderHelp } from "./help-command.js";
 import type { RetryPolicy } from "./request-retry.js";
@@ -62,7 +63,7 @@ export class ClientPool implements ClientCaller {
     const existing = this.clients.get(row.id);
     if (existing) await existing.stop();
     const client = new BotClient(row, {
-      log: this.options.logger.child({ name: `client.${row.id}`, client_id: row.id }),
+      log: clientLogger(this.options.logger, row.id),
       onEvent: (event) => this.onEvent(row.id, event),
       timelineLimit: this.options.timelineLimit,
       retry: this.options.retry,
@@ -127,7 +128,7 @@ export class ClientPool implements ClientCaller {
   }
 
   private async answerHelp(clientId: string, event: MatrixEvent, sink: RoomEventSink): Promise<void> {
-    const log = this.options.logger.child({ name: `client.${clientId}` });
+    const log = clientLogger(this.options.logger, clientId);
     try {
       const list = await sink.commandsOf(clientId);
       if (helpIsTaken(list)) return;

@@ -44,7 +44,8 @@ const SANITIZE_OPTIONS: sanitizeHtml.IOptions = {
     // Links open outside the client, as the spec recommends.
     a: (tagName, attribs) => ({ tagName, attribs: attribs.href ? { ...attribs, target: "_blank" } : attribs }),
   },
-  exclusiveFilter: (frame) => frame.tag === "img" && !frame.attribs.src,
+  // Relative URLs pass the scheme check; an image must name an mxc:// URI.
+  exclusiveFilter: (frame) => frame.tag === "img" && !/^mxc:\/\//i.test(frame.attribs.src ?? ""),
   allowedStyles: {},
 };
 
