@@ -76,6 +76,7 @@ describe("botyard-cli build", () => {
     const dir = folder("named", { "maubot.yaml": { id: "org.example.named", version: "1.2.3-beta.1", main: "main.js" }, "main.js": plainMain });
     const file = join(tmp, "custom.mbp");
     expect((await buildPlugin(dir, { output: file })).path).toBe(file);
+    expect((await buildPlugin(dir, { output: join(tmp, "new-folder") + "/" })).path).toBe(join(tmp, "new-folder", "org.example.named-v1.2.3-beta.1.mbp"));
     const cwd = process.cwd();
     process.chdir(tmp);
     try {

@@ -173,7 +173,8 @@ function outputPath(manifest: SourceManifest, output: string | undefined): strin
   const name = bundleFileName(manifest);
   if (output === undefined) return resolve(name);
   const target = resolve(output);
-  if (existsSync(target) && statSync(target).isDirectory()) return join(target, name);
+  // "out/" names a folder even before it exists; so does an existing folder.
+  if (/[\\/]$/.test(output) || (existsSync(target) && statSync(target).isDirectory())) return join(target, name);
   return target;
 }
 
