@@ -117,7 +117,9 @@ function addExtraFiles(dir: string, patterns: readonly string[], files: Map<stri
 async function bundleMain(dir: string, manifest: SourceManifest, sourcemap: boolean): Promise<{ code: Buffer; map: Buffer | null; exports: string[]; warnings: string[] }> {
   const entry = resolve(dir, manifest.main);
   if (!inside(dir, entry)) throw new BuildError(`main ${manifest.main} is outside the plugin folder`);
-  if (!existsSync(entry)) throw new BuildError(`main ${manifest.main} does not exist`);
+  if (!existsSync(entry)) {
+    throw new BuildError(`main ${manifest.main} does not exist (main is the entry source file, relative to the plugin folder, e.g. src/index.ts; the CLI bundles it)`);
+  }
   let result: esbuild.BuildResult<{ write: false; metafile: true }>;
   try {
     result = await esbuild.build({
