@@ -219,6 +219,18 @@ describe("InstanceSupervisor", () => {
     expect((await webState(h, "keep")).marker).toBe("A");
   });
 
+  it("refuses an upgrade whose code does not load, leaving the running instances untouched", async () => {
+    const h = await setup();
+    await install(h);
+    await h.supervisor.create(h.instanceRow("steady", "test.plugin"));
+    const before = await webState(h, "steady");
+    const broken = makeBundle({ manifest: testManifest({ version: "4.0.0" }), files: { "index.js": "throw new Error('import boom');" } });
+    await expect(h.registry.install(broken, { allowOverride: true })).rejects.toMatchObject({ errcode: "plugin_invalid" });
+    expect(h.registry.get("test.plugin")?.version).toBe("1.0.0");
+    expect(h.supervisor.status("steady").state).toBe("running");
+    expect((await webState(h, "steady")).moduleToken).toBe(before.moduleToken);
+  });
+
   it("keeps an instance with an invalid config stopped, naming the path; refuses an invalid change of a running one", async () => {
     const h = await setup();
     const schema = { type: "object", properties: { poll: { type: "object", properties: { interval: { type: "integer", minimum: 10 } } } } };
@@ -251,6 +263,17 @@ describe("InstanceSupervisor", () => {
     const status = await h.supervisor.stop("slow");
     expect(status.state).toBe("stopped");
     expect(status.lastError).toMatch(/stopping slow did not answer within 300 ms/);
+  });
+
+  it("stops every instance and worker on stopAll, even when a plugin's stop hangs", async () => {
+    const h = await setup({ stopTimeoutMs: 300 }, ["@a:test", "@b:test"]);
+    await install(h);
+    await h.supervisor.create(h.instanceRow("hang", "test.plugin", { primary_user: "@a:test", config: "slow_stop: true" }));
+    await h.supervisor.create(h.instanceRow("quick", "test.plugin", { primary_user: "@b:test", isolated: true }));
+    await h.supervisor.stopAll();
+    expect(h.supervisor.status("hang").state).toBe("stopped");
+    expect(h.supervisor.status("quick")).toEqual({ state: "stopped", lastError: null });
+    expect(h.store.listInstances().map((r) => r.state)).toEqual(["stopped", "stopped"]);
   });
 
   it("answers 504 when a web handler does not answer in time", async () => {

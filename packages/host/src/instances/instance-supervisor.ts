@@ -128,15 +128,20 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     );
   }
 
-  /** Stops every instance (each waits for its plugin's stop up to the stop timeout) and every worker. */
+  /**
+   * Stops every instance (each waits for its plugin's stop up to the stop timeout) and every
+   * worker. Bounded: work in flight gets one stop timeout to finish, and workers that do not exit
+   * when asked are terminated.
+   */
   async stopAll(): Promise<void> {
     this.stopping = true;
     for (const timer of this.restartTimers.values()) clearTimeout(timer);
     this.restartTimers.clear();
+    const budget = this.options.stopTimeoutMs ?? 10_000;
     // Let operations in flight (a restart that already began) finish before stopping everything.
-    await Promise.all([...this.locks.values()]);
+    await withinMs(Promise.all([...this.locks.values()]), budget);
     const active = [...this.runtimes.entries()].filter(([, rt]) => rt.workerKey !== null).map(([id]) => id);
-    await Promise.all(active.map((id) => this.stop(id)));
+    await withinMs(Promise.all(active.map((id) => this.stop(id))), budget + 1000);
     await Promise.all([...this.workers.values()].map((entry) => this.retireWorker(entry)));
   }
 
@@ -411,7 +416,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
   private async retireWorker(entry: WorkerEntry): Promise<void> {
     if (this.workers.get(entry.key) === entry) this.workers.delete(entry.key);
     entry.worker.removeAllListeners("died");
-    await entry.worker.shutdown();
+    await entry.worker.shutdown(1000);
     this.log.info({ worker: entry.key }, `worker ${entry.key} stopped`);
   }
 
@@ -537,6 +542,13 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     });
     return run;
   }
+}
+
+/** Waits for `work`, but no longer than `ms`. */
+async function withinMs(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 function textResponse(status: number, text: string): WebResponse {
