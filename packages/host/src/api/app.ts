@@ -1,0 +1,76 @@
+// The koa app: error mapping and auth as middleware written once, the plugin web endpoints and
+// paths.json outside the API prefix, then one route module per resource under /_matrix/maubot/v1.
+import Koa from "koa";
+import Router from "@koa/router";
+import { componentLogger } from "../logging/index.js";
+import * as accountCalls from "../matrix/accounts.js";
+import { DatabaseConsole } from "./database-console/database-console.js";
+import { DEFAULT_LIMITS, type ApiDeps } from "./deps.js";
+import { LoginThrottle } from "./login-throttle.js";
+import { authMiddleware } from "./middleware/auth.js";
+import { errorMiddleware } from "./middleware/errors.js";
+import { pluginWebMiddleware } from "./plugin-web.js";
+import type { RouteContext } from "./route-context.js";
+import { registerAuthRoutes, isAdmin } from "./routes/auth.js";
+import { registerClientAuthRoutes } from "./routes/client-auth.js";
+import { registerClientProxyRoutes } from "./routes/client-proxy.js";
+import { registerClientRoutes } from "./routes/clients.js";
+import { registerDatabaseRoutes } from "./routes/database.js";
+import { registerHealthRoutes } from "./routes/health.js";
+import { registerInstanceRoutes } from "./routes/instances.js";
+import { registerPluginRoutes } from "./routes/plugins.js";
+import { TokenIssuer } from "./tokens.js";
+
+export const API_PREFIX = "/_matrix/maubot/v1";
+
+export interface ApiApp {
+  app: Koa;
+  /** Shared with the log websocket, which is served next to the app. */
+  context: RouteContext;
+}
+
+export function buildApi(deps: ApiDeps): ApiApp {
+  const limits = { ...DEFAULT_LIMITS, ...deps.limits };
+  const { config } = deps;
+  const log = componentLogger(deps.logging.logger, "api");
+  const context: RouteContext = {
+    deps,
+    limits,
+    tokens: new TokenIssuer(config.server.unshared_secret, config.server.token_expiry, (user) => isAdmin(config.admins, user)),
+    throttle: new LoginThrottle(limits.loginBurst, limits.loginRefillMs),
+    accounts: deps.accounts ?? accountCalls,
+    console: new DatabaseConsole(limits.queryTimeoutMs, limits.queryMaxRows),
+    log,
+  };
+
+  const app = new Koa({ proxy: false });
+  app.silent = true;
+  app.use(errorMiddleware(log));
+  app.use(pluginWebMiddleware(context));
+
+  const uiPaths = new Router();
+  uiPaths.get(`${config.server.ui_base_path}/paths.json`, (ctx) => {
+    const base = new URL(config.server.public_url).pathname.replace(/\/+$/, "");
+    ctx.body = { api_path: `${base}${API_PREFIX}` };
+  });
+  app.use(uiPaths.routes());
+
+  app.use(authMiddleware(API_PREFIX, context.tokens));
+  const router = new Router({ prefix: API_PREFIX });
+  registerAuthRoutes(router, context);
+  registerHealthRoutes(router, context);
+  registerPluginRoutes(router, context);
+  registerInstanceRoutes(router, context);
+  registerDatabaseRoutes(router, context);
+  registerClientRoutes(router, context);
+  registerClientAuthRoutes(router, context);
+  registerClientProxyRoutes(router, context);
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true }));
+  return { app, context };
+}
+
+/** The management API as a koa app (without the /logs websocket, which needs the HTTP server). */
+export function createApi(deps: ApiDeps): Koa {
+  return buildApi(deps).app;
+}

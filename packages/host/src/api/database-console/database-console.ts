@@ -1,0 +1,66 @@
+// The instance database console: table introspection and queries on an instance's SQLite file,
+// each run in a short-lived child process killed at the wall-clock limit, so a runaway query
+// (a recursive CTE that never ends) costs one process and never the host's event loop.
+import { fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { ApiError } from "../../errors.js";
+import type { ConsoleJob, ConsoleReply, QueryResult, TablesResult } from "./protocol.js";
+
+// From src/ under vitest this file is .ts and Node strips the types of the child; from dist/ it is .js.
+const PROCESS_FILE = fileURLToPath(new URL(`./console-process${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url));
+
+export class DatabaseConsole {
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly maxRows: number,
+  ) {}
+
+  async tables(file: string): Promise<TablesResult> {
+    return (await this.run({ op: "tables", file }, "")) as TablesResult;
+  }
+
+  async query(file: string, sql: string, options: { write: boolean; rowsAsDict: boolean }): Promise<QueryResult> {
+    return (await this.run({ op: "query", file, sql, write: options.write, rowsAsDict: options.rowsAsDict, maxRows: this.maxRows }, sql)) as QueryResult;
+  }
+
+  private run(job: ConsoleJob, sql: string): Promise<TablesResult | QueryResult> {
+    return new Promise((resolve, reject) => {
+      const child = fork(PROCESS_FILE, [], {
+        stdio: ["ignore", "ignore", "pipe", "ipc"],
+        execArgv: ["--max-old-space-size=256", "--disable-warning=ExperimentalWarning"],
+        serialization: "advanced",
+      });
+      let settled = false;
+      let stderr = "";
+      child.stderr?.setEncoding("utf8").on("data", (d: string) => {
+        if (stderr.length < 4000) stderr += d;
+      });
+      const finish = (fn: () => void): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        fn();
+      };
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        finish(() => reject(sqlFailure("sql_timeout", sql, `The query did not finish within ${this.timeoutMs} ms and was stopped`)));
+      }, this.timeoutMs);
+      child.once("message", (reply: ConsoleReply) => {
+        finish(() => {
+          if (reply.ok) resolve(reply.result);
+          else reject(sqlFailure(reply.kind === "not_allowed" ? "sql_not_allowed" : "sql_error", sql, reply.error));
+        });
+      });
+      child.once("error", (err) => finish(() => reject(err)));
+      child.once("exit", (code, signal) => {
+        finish(() => reject(new Error(`database console process exited (${signal ?? code}) without an answer: ${stderr.trim()}`)));
+      });
+      child.send(job);
+    });
+  }
+}
+
+/** maubot's SQL error body: `{ok:false, query, error, errcode}`. */
+function sqlFailure(errcode: "sql_error" | "sql_not_allowed" | "sql_timeout", query: string, error: string): ApiError {
+  return new ApiError(errcode, error, { ok: false, query });
+}

@@ -1,0 +1,35 @@
+// Plugin web endpoints: `<plugin_base_path><instance id>/<path>` for any method goes to the
+// instance's worker (InstanceSupervisor.handleWeb) and its answer comes back as is. No admin
+// auth, as in maubot: the plugin decides who may call it.
+import type { Middleware } from "koa";
+import type { WebRequest } from "@botyard/sdk";
+import { ApiError } from "../errors.js";
+import { readRawBody } from "./body.js";
+import type { RouteContext } from "./route-context.js";
+
+export function pluginWebMiddleware(rc: RouteContext): Middleware {
+  const base = rc.deps.config.server.plugin_base_path;
+  return async (ctx, next) => {
+    if (!ctx.path.startsWith(base)) return next();
+    const rest = ctx.path.slice(base.length);
+    const slash = rest.indexOf("/");
+    const id = (slash < 0 ? rest : rest.slice(0, slash)).toLowerCase();
+    if (!id || !rc.deps.store.getInstance(id)) throw new ApiError("instance_not_found", "No such instance");
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(ctx.headers)) {
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+    }
+    const request: WebRequest = {
+      method: ctx.method,
+      path: slash < 0 ? "/" : rest.slice(slash),
+      query: ctx.querystring,
+      headers,
+      body: new Uint8Array(await readRawBody(ctx, rc.limits.webBodyBytes)),
+    };
+    const response = await rc.deps.supervisor.handleWeb(id, request);
+    ctx.status = response.status;
+    for (const [name, value] of Object.entries(response.headers ?? {})) ctx.set(name, value);
+    const body = response.body;
+    ctx.body = body === undefined ? "" : typeof body === "string" ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  };
+}

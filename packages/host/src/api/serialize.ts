@@ -1,0 +1,59 @@
+// The JSON shapes of maubot's management API (maubot-survey §1.4), plus botyard's additive
+// fields: an instance's `state`, `last_error` and `isolated`, a client's `last_error`.
+import type { LoadedPlugin } from "../bundles/index.js";
+import type { ClientRow, InstanceRow } from "../store/index.js";
+import type { ApiDeps } from "./deps.js";
+
+export function instanceJson(row: InstanceRow, deps: ApiDeps): Record<string, unknown> {
+  const status = deps.supervisor.status(row.id);
+  const plugin = deps.registry.get(row.type);
+  const hasDatabase = Boolean(plugin?.bundle.manifest.database);
+  return {
+    id: row.id,
+    type: row.type,
+    enabled: row.enabled,
+    started: status.state === "running",
+    primary_user: row.primary_user,
+    config: row.config,
+    base_config: plugin?.bundle.baseConfigText ?? null,
+    database: hasDatabase && deps.config.api_features.instance_database,
+    database_interface: hasDatabase ? "asyncpg" : null,
+    database_engine: hasDatabase ? "sqlite" : null,
+    isolated: row.isolated,
+    state: status.state,
+    last_error: status.lastError,
+  };
+}
+
+export function pluginJson(plugin: LoadedPlugin, deps: ApiDeps): Record<string, unknown> {
+  return {
+    id: plugin.id,
+    version: plugin.version,
+    instances: deps.store.instancesOfPlugin(plugin.id).map((row) => instanceJson(row, deps)),
+    path: plugin.path,
+  };
+}
+
+export function clientJson(row: ClientRow, deps: ApiDeps): Record<string, unknown> {
+  const status = deps.clients.status(row.id);
+  return {
+    id: row.id,
+    homeserver: row.homeserver,
+    access_token: row.access_token,
+    device_id: row.device_id,
+    fingerprint: null,
+    enabled: row.enabled,
+    started: status.started,
+    sync: row.sync,
+    sync_ok: status.sync_ok,
+    autojoin: row.autojoin,
+    online: row.online,
+    displayname: row.displayname,
+    avatar_url: row.avatar_url,
+    remote_displayname: status.remote_displayname,
+    remote_avatar_url: status.remote_avatar_url,
+    instances: deps.store.instancesOfClient(row.id).map((i) => instanceJson(i, deps)),
+    trust_state: null,
+    last_error: status.last_error,
+  };
+}

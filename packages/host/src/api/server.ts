@@ -1,0 +1,51 @@
+// The HTTP server the Daemon starts: the koa app plus the /logs websocket on the same port.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { API_PREFIX, buildApi } from "./app.js";
+import type { ApiDeps } from "./deps.js";
+import { LogSocketServer } from "./log-socket.js";
+
+export interface ApiServer {
+  port: number;
+  /** Stops accepting, closes log sockets (1012) and open connections; resolves when closed. */
+  close(): Promise<void>;
+}
+
+export async function startApiServer(deps: ApiDeps, options: { port?: number; hostname?: string } = {}): Promise<ApiServer> {
+  const { app, context } = buildApi(deps);
+  const logs = deps.config.api_features.log ? new LogSocketServer(deps.logging.ring, context.tokens, context.limits.logAuthTimeoutMs) : null;
+  const server: Server = createServer(app.callback());
+  server.on("upgrade", (req, socket, head) => {
+    const path = (req.url ?? "").split("?")[0];
+    if (logs && path === `${API_PREFIX}/logs`) {
+      logs.handleUpgrade(req, socket, head);
+      return;
+    }
+    socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+  });
+  const hostname = options.hostname ?? deps.config.server.hostname;
+  const port = options.port ?? deps.config.server.port;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, hostname, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const bound = (server.address() as AddressInfo).port;
+  context.log.info({ address: `http://${hostname}:${bound}` }, `management API listening on ${hostname}:${bound}`);
+  let closing: Promise<void> | null = null;
+  return {
+    port: bound,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        logs?.close();
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // Requests still running after a second are cut, so shutdown stays bounded.
+        setTimeout(() => server.closeAllConnections(), 1_000).unref();
+      });
+      return closing;
+    },
+  };
+}
