@@ -43,7 +43,11 @@ describe("Daemon", () => {
     expect(daemon.config.database).toBe(path.join(dir, "host.db"));
     expect(daemon.registry.list()).toEqual([]);
     const messages = daemon.logging.ring.history().map((e) => e.msg);
-    expect(messages).toContain("botyard running");
+    const port = daemon.api!.port;
+    expect(port).toBeGreaterThan(0);
+    expect(messages).toContain(`botyard running on http://127.0.0.1:${port}/_matrix/maubot/`);
+    const features = await fetch(`http://127.0.0.1:${port}/_matrix/maubot/v1/features`);
+    expect(features.status).toBe(200);
     expect(messages).toContain('hashed the plaintext password of admin "root"');
     // The admin's plaintext password is a secret: it never reaches the log.
     expect(JSON.stringify(daemon.logging.ring.history())).not.toContain("plaintext-admin-password");
@@ -52,6 +56,7 @@ describe("Daemon", () => {
     await daemon.stop();
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(daemon.store.isOpen).toBe(false);
+    await expect(fetch(`http://127.0.0.1:${port}/_matrix/maubot/v1/features`)).rejects.toThrow();
     expect(daemon.logging.ring.history().at(-1)?.msg).toBe("botyard stopped");
     await daemon.stop(); // idempotent
   });

@@ -4,6 +4,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
+import { startApiServer, type ApiServer } from "./api/index.js";
 import { PluginRegistry } from "./bundles/index.js";
 import { InstanceSupervisor } from "./instances/index.js";
 import { loadConfig, type BotyardConfig, type LoadedConfig, type LoadOptions } from "./config/index.js";
@@ -36,6 +37,8 @@ export class Daemon {
   registry!: PluginRegistry;
   clients!: ClientPool;
   supervisor!: InstanceSupervisor;
+  /** The listening management API (null until start() got that far). */
+  api: ApiServer | null = null;
   private log!: Logger;
   private adminNotices: AdminNoticePoster | null = null;
   private state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
@@ -92,6 +95,16 @@ export class Daemon {
     this.clients.attachSink(this.supervisor);
 
     await this.registry.loadAll();
+    // Listen before the bot accounts start: a slow homeserver must not keep the API down.
+    this.api = await startApiServer({
+      config,
+      store: this.store,
+      logging: this.logging,
+      registry: this.registry,
+      supervisor: this.supervisor,
+      clients: this.clients,
+      version: hostVersion(),
+    });
     await this.clients.startAll();
     await this.supervisor.startAll();
 
@@ -107,7 +120,7 @@ export class Daemon {
     }
 
     this.state = "running";
-    this.log.info("botyard running");
+    this.log.info({ port: this.api.port }, `botyard running on http://${config.server.hostname}:${this.api.port}${config.server.ui_base_path}/`);
   }
 
   /** Stops everything that started; safe to call in any state and more than once. */
@@ -124,6 +137,7 @@ export class Daemon {
       return;
     }
     this.log?.info("botyard stopping");
+    if (this.api) await this.bounded("management API", this.api.close(), STOP_BUDGET_MS.api);
     if (this.supervisor) await this.bounded("instances", this.supervisor.stopAll(), STOP_BUDGET_MS.instances);
     if (this.adminNotices) await this.bounded("admin notices", this.adminNotices.stop(), 300);
     if (this.clients) await this.bounded("bot accounts", this.clients.stopAll(), STOP_BUDGET_MS.clients);

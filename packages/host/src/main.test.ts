@@ -1,7 +1,7 @@
 // The `botyard` command as a user runs it: a child process on the compiled dist/main.js
 // (`npm test` builds first).
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -79,3 +79,55 @@ describe("botyard command", () => {
   });
 });
 
+describe("botyard start", () => {
+  it("listens on its port and exits 0 within 5 s of SIGINT, databases closed", async () => {
+    const file = path.join(dir, "config.yaml");
+    writeFileSync(
+      file,
+      [
+        "server: {port: 0, unshared_secret: main-test-secret-0123456789}",
+        "admins: {root: \"\"}",
+        "logging: {console: json}",
+        "",
+      ].join("\n"),
+    );
+    const child = spawn(process.execPath, [mainJs, "start", "-c", file], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+      child.on("exit", (code, signal) => resolve({ code, signal })),
+    );
+    try {
+      // Wait (bounded) for the line saying where it listens.
+      const deadline = Date.now() + 25_000;
+      let port: number | undefined;
+      while (port === undefined && Date.now() < deadline && child.exitCode === null) {
+        port = Number(/botyard running on http:\/\/127\.0\.0\.1:(\d+)\//.exec(stdout)?.[1]) || undefined;
+        if (port === undefined) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(port, `no "running" line; stdout:\n${stdout}\nstderr:\n${stderr}`).toBeDefined();
+      const res = await fetch(`http://127.0.0.1:${port}/_matrix/maubot/v1/features`);
+      expect(res.status).toBe(200);
+
+      const sentAt = Date.now();
+      child.kill("SIGINT");
+      const result = await Promise.race([exited, new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 5_000))]);
+      expect(result).toEqual({ code: 0, signal: null });
+      expect(Date.now() - sentAt).toBeLessThan(5_000);
+      const messages = stdout
+        .trim()
+        .split("\n")
+        .map((l) => (JSON.parse(l) as { msg: string }).msg);
+      expect(messages).toContain("botyard stopping");
+      expect(messages.at(-1)).toBe("botyard stopped");
+      // SQLite removes the WAL file when the last connection closes cleanly.
+      expect(existsSync(path.join(dir, "botyard.db"))).toBe(true);
+      expect(existsSync(path.join(dir, "botyard.db-wal"))).toBe(false);
+      await expect(fetch(`http://127.0.0.1:${port}/_matrix/maubot/v1/features`)).rejects.toThrow();
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  });
+});
