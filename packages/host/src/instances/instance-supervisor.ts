@@ -77,6 +77,8 @@ interface WorkerEntry {
   worker: PluginWorker;
   pluginId: string;
   instances: Set<string>;
+  /** Set when the worker died: the instances it had then (their failure is handled there). */
+  casualties: Set<string> | null;
 }
 
 interface InstanceRuntime {
@@ -343,8 +345,9 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
       );
       await this.setState(id, "running", null);
     } catch (err) {
-      // A dead worker's instances are handled (failed, restart scheduled) by onWorkerDied.
-      if (err instanceof WorkerDiedError) return;
+      // A dead worker's instances are handled (failed, restart scheduled) by onWorkerDied;
+      // one that joined after the death is not among them and simply failed to start.
+      if (err instanceof WorkerDiedError && entry.casualties?.has(id)) return;
       entry.instances.delete(id);
       rt.workerKey = null;
       if (err instanceof RequestTimeoutError) {
@@ -397,7 +400,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
         onClientCall: (instanceId, method, params) => this.clientCall(instanceId, method, params),
         onLog: (instanceId, level, msg, fields) => this.pluginLog(key, instanceId, level, msg, fields),
       });
-      const entry: WorkerEntry = { key, worker, pluginId: plugin.id, instances: new Set() };
+      const entry: WorkerEntry = { key, worker, pluginId: plugin.id, instances: new Set(), casualties: null };
       worker.on("died", (reason) => void this.onWorkerDied(entry, reason));
       try {
         await worker.ready();
@@ -423,6 +426,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
   private async onWorkerDied(entry: WorkerEntry, reason: string): Promise<void> {
     if (this.workers.get(entry.key) === entry) this.workers.delete(entry.key);
     const affected = [...entry.instances];
+    entry.casualties = new Set(affected);
     entry.instances.clear();
     this.log.error({ worker: entry.key, reason, instances: affected }, `worker ${entry.key} died: ${reason}`);
     for (const id of affected) {
@@ -463,13 +467,18 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
 
   private async clientCall(instanceId: string, method: string, params: unknown): Promise<unknown> {
     const rt = this.runtimes.get(instanceId);
-    if (!rt?.row || (rt.state !== "running" && rt.state !== "starting")) throw new Error(`instance ${instanceId} is not running`);
+    // "stopping" too: a plugin may say goodbye from its stop().
+    if (!rt?.row || (rt.state !== "running" && rt.state !== "starting" && rt.state !== "stopping")) {
+      throw new Error(`instance ${instanceId} is not running`);
+    }
     return this.options.clients.call(rt.row.primary_user, method as ClientMethod, params as never);
   }
 
   private pluginLog(workerKey: string, instanceId: string | null, level: LogLevel | "fatal", msg: string, fields?: Record<string, unknown>): void {
     const logger = instanceId ? this.instanceLog(instanceId) : this.log.child({ worker: workerKey });
-    logger[level](fields ?? {}, msg);
+    // A plugin's fields may not pose as another logger or rewrite the record's own keys.
+    const { name: _name, level: _level, time: _time, msg: _msg, pid: _pid, hostname: _host, ...safe } = fields ?? {};
+    logger[level](safe, msg);
   }
 
   private instanceLog(id: string): Logger {

@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { makeBundle, testManifest } from "../../test-support/plugin-fixtures.js";
+import { readBundle } from "../bundles/bundle-reader.js";
+import { InstanceConfigError, mergeConfig, resolveInstanceConfig } from "./instance-config.js";
+
+const schema = {
+  type: "object",
+  properties: { rooms: { type: "array", items: { type: "string" } }, poll: { type: "object", properties: { interval: { type: "integer" }, jitter: { type: "integer" } }, required: ["interval"] } },
+  additionalProperties: false,
+};
+const bundle = readBundle(
+  makeBundle({ manifest: testManifest({ config: true, config_schema: schema }), files: { "base-config.yaml": "rooms: [a, b]\npoll:\n  interval: 60\n  jitter: 5\n" } }),
+);
+
+describe("instance config", () => {
+  it("merges mappings key by key over base-config.yaml and replaces lists whole", () => {
+    expect(resolveInstanceConfig(bundle, "rooms: [c]\npoll:\n  jitter: 1\n")).toEqual({ rooms: ["c"], poll: { interval: 60, jitter: 1 } });
+    expect(mergeConfig({ a: { b: 1, c: 2 } }, { a: { c: 3 } })).toEqual({ a: { b: 1, c: 3 } });
+  });
+
+  it("uses base-config.yaml alone for an empty config", () => {
+    expect(resolveInstanceConfig(bundle, "")).toEqual({ rooms: ["a", "b"], poll: { interval: 60, jitter: 5 } });
+  });
+
+  it("names the path of every invalid value", () => {
+    expect(() => resolveInstanceConfig(bundle, "poll:\n  interval: soon\nrooms: [1]\nextra: true\n")).toThrow(
+      /invalid config at \/extra: must NOT have additional properties; at \/rooms\/0: must be string; at \/poll\/interval: must be integer/,
+    );
+  });
+
+  it("refuses YAML that does not parse or is not a mapping", () => {
+    expect(() => resolveInstanceConfig(bundle, "poll: [")).toThrow(InstanceConfigError);
+    expect(() => resolveInstanceConfig(bundle, "- a\n- b\n")).toThrow(/must be a YAML mapping/);
+  });
+});
