@@ -194,12 +194,16 @@ export class TestUser {
 
   /** Sends a plain m.text message and returns its event id. */
   async send(roomId: string, text: string): Promise<string> {
-    const res = await this.client.sendEvent(roomId, "m.room.message" as never, { msgtype: "m.text", body: text, "m.mentions": {} } as never);
-    return res.event_id;
+    return this.sendContent(roomId, "m.room.message", { msgtype: "m.text", body: text, "m.mentions": {} });
   }
 
+  /** Sends any event; it is also recorded in `events` (the SDK turns its own echo into no new event). */
   async sendContent(roomId: string, eventType: string, content: Record<string, unknown>): Promise<string> {
     const res = await this.client.sendEvent(roomId, eventType as never, content as never);
+    if (!this.events.some((e) => e.event_id === res.event_id)) {
+      this.events.push({ event_id: res.event_id, room_id: roomId, sender: this.userId, type: eventType, origin_server_ts: Date.now(), content });
+      for (const w of this.waiters.splice(0)) w();
+    }
     return res.event_id;
   }
 

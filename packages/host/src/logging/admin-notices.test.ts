@@ -38,7 +38,7 @@ describe("adminNoticeFrom", () => {
 });
 
 describe("AdminNoticePoster", () => {
-  it("posts each error once as a notice, rate-limited, counting what it dropped", async () => {
+  it("posts one notice per failing subject, rate-limited, counting what it dropped", async () => {
     const ring = new LogRing();
     const caller = new RecordingCaller();
     const poster = new AdminNoticePoster({ ring, caller, target: { room_id: "!admin:hs", client: "@bot:hs" }, maxPerWindow: 2 });
@@ -46,13 +46,14 @@ describe("AdminNoticePoster", () => {
     ring.push(entry(30, "loader", "info only"));
     ring.push(entry(40, "instance.a", "failed"));
     ring.push(entry(40, "instance.a", "failed")); // repeat: not posted again
+    ring.push(entry(40, "instance.a", "running → failed")); // same subject soon after: counted, not posted
     ring.push(entry(40, "instance.b", "failed"));
     ring.push(entry(40, "instance.c", "failed")); // over the limit: counted
     await poster.stop();
     ring.push(entry(40, "instance.d", "after stop"));
     expect(caller.calls).toEqual([
       { clientId: "@bot:hs", method: "sendText", params: { roomId: "!admin:hs", text: "ERROR instance a: failed", msgtype: "m.notice", mentions: {} } },
-      { clientId: "@bot:hs", method: "sendText", params: { roomId: "!admin:hs", text: "ERROR instance b: failed", msgtype: "m.notice", mentions: {} } },
+      { clientId: "@bot:hs", method: "sendText", params: { roomId: "!admin:hs", text: "ERROR instance b: failed (1 more notice suppressed)", msgtype: "m.notice", mentions: {} } },
     ]);
   });
 

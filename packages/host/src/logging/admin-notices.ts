@@ -20,6 +20,9 @@ export interface AdminNoticeOptions {
   windowMs?: number;
   /** The same notice is not repeated within this time (default 10 minutes). */
   repeatAfterMs?: number;
+  /** One notice per subject within this time (default 1 minute): one failure often logs several
+   * ERROR records (the plugin's own, then the supervisor's state change); the room hears once. */
+  subjectCooldownMs?: number;
   /** Where a failed post is reported (at warn level, so it never feeds back into the room). */
   onPostError?: (err: unknown) => void;
 }
@@ -69,6 +72,7 @@ export class AdminNoticePoster {
   private unsubscribe: (() => void) | null = null;
   private sentAt: number[] = [];
   private readonly lastSeen = new Map<string, number>();
+  private readonly lastBySubject = new Map<string, number>();
   private suppressed = 0;
   private chain: Promise<void> = Promise.resolve();
 
@@ -94,6 +98,11 @@ export class AdminNoticePoster {
     const repeatAfter = this.options.repeatAfterMs ?? 600_000;
     const seen = this.lastSeen.get(key);
     if (seen !== undefined && now - seen < repeatAfter) return;
+    const subjectAt = this.lastBySubject.get(notice.subject);
+    if (subjectAt !== undefined && now - subjectAt < (this.options.subjectCooldownMs ?? 60_000)) {
+      this.suppressed++;
+      return;
+    }
     const windowMs = this.options.windowMs ?? 60_000;
     this.sentAt = this.sentAt.filter((t) => now - t < windowMs);
     if (this.sentAt.length >= (this.options.maxPerWindow ?? 5)) {
@@ -102,7 +111,9 @@ export class AdminNoticePoster {
     }
     this.sentAt.push(now);
     this.lastSeen.set(key, now);
+    this.lastBySubject.set(notice.subject, now);
     if (this.lastSeen.size > 1000) this.lastSeen.clear();
+    if (this.lastBySubject.size > 1000) this.lastBySubject.clear();
     const text = formatAdminNotice(notice, this.suppressed);
     this.suppressed = 0;
     const { caller, target } = this.options;
