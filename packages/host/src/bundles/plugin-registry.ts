@@ -172,7 +172,13 @@ export class PluginRegistry {
     return this.serial(async () => {
       const old = this.plugins.get(id);
       if (!old) throw new BundleError("plugin_not_found", `Plugin ${id} is not loaded.`);
-      const bundle = readBundle(await readFile(old.path), { hostVersion: this.options.hostVersion });
+      let buffer: Buffer;
+      try {
+        buffer = await readFile(old.path);
+      } catch (err) {
+        throw new BundleError("plugin_reload_fail", `The bundle file of ${id} cannot be read: ${(err as Error).message}`);
+      }
+      const bundle = readBundle(buffer, { hostVersion: this.options.hostVersion });
       if (bundle.manifest.id !== id) {
         throw new BundleError("pid_mismatch", `The file ${old.path} now holds plugin ${bundle.manifest.id}, not ${id}.`);
       }

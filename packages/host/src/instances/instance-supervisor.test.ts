@@ -98,7 +98,7 @@ describe("InstanceSupervisor", () => {
   });
 
   it("kills a worker that loops forever (missed heartbeat) and restarts its instances", async () => {
-    const h = await setup({ heartbeatIntervalMs: 100, heartbeatTimeoutMs: 1000 });
+    const h = await setup({ heartbeatIntervalMs: 100, heartbeatTimeoutMs: 2000 });
     await install(h);
     await h.supervisor.create(h.instanceRow("looper", "test.plugin"));
     const before = await webState(h, "looper");
@@ -282,6 +282,20 @@ describe("InstanceSupervisor", () => {
     await h.supervisor.create(h.instanceRow("web", "test.plugin"));
     const res: WebResponse = await h.supervisor.handleWeb("web", { method: "GET", path: "/slow", query: "", headers: {}, body: new Uint8Array() });
     expect(res.status).toBe(504);
+  });
+
+  it("reloads a plugin from its file (new worker, same instances) and refuses ids that cannot name a file", async () => {
+    const h = await setup();
+    await install(h);
+    await h.supervisor.create(h.instanceRow("r1", "test.plugin"));
+    const before = await webState(h, "r1");
+    await h.registry.reload("test.plugin");
+    expect(h.supervisor.status("r1").state).toBe("running");
+    const afterReload = await webState(h, "r1");
+    expect(afterReload.moduleToken).not.toBe(before.moduleToken);
+    expect(await h.supervisor.restartPlugin("test.plugin")).toEqual([]);
+    expect((await webState(h, "r1")).moduleToken).not.toBe(afterReload.moduleToken);
+    await expect(h.supervisor.create(h.instanceRow("../escape", "test.plugin"))).rejects.toMatchObject({ errcode: "invalid_id" });
   });
 
   it("renames and deletes an instance with its database", async () => {

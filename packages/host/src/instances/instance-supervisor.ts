@@ -91,11 +91,17 @@ interface InstanceRuntime {
 
 const DEFAULT_RESTART: RestartPolicy = { baseDelayMs: 1000, maxDelayMs: 60_000, maxAttempts: 5, stableAfterMs: 60_000 };
 
-/** Instance ids name files and URL segments. */
+/** Why `id` cannot name an instance (it names its database file and a URL segment), or null. */
+export function invalidInstanceId(id: string): string | null {
+  if (id.length === 0 || id.length > 255) return "must be 1 to 255 characters long";
+  if (/[/\\\x00-\x1f\x7f]/.test(id)) return "may not contain slashes, backslashes or control characters";
+  if (id.startsWith(".")) return "may not start with a dot";
+  return null;
+}
+
 function checkInstanceId(id: string): void {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._@:=+-]{0,254}$/.test(id)) {
-    throw new ApiError("invalid_id", `Instance id ${JSON.stringify(id)} may use only letters, digits and . _ @ : = + - (not first), up to 255 characters.`);
-  }
+  const problem = invalidInstanceId(id);
+  if (problem) throw new ApiError("invalid_id", `Instance id ${JSON.stringify(id)} ${problem}.`);
 }
 
 export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implements RoomEventSink, PluginInstanceHost {
@@ -307,6 +313,11 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     this.cancelRestart(id);
     if (this.stopping) return;
     rt.row = row;
+    const badId = invalidInstanceId(id);
+    if (badId) {
+      await this.setState(id, "failed", `the instance id ${badId}; rename it`);
+      return;
+    }
     const plugin = this.options.plugins.get(row.type);
     if (!plugin) {
       await this.setState(id, "failed", `plugin ${row.type} is not loaded`);
