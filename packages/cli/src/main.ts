@@ -1,9 +1,13 @@
 #!/usr/bin/env node
-// botyard-cli: the plugin developer tool (maubot's mbc): init and build so far.
+// botyard-cli: the plugin developer tool (maubot's mbc): init, build, login, upload.
 
 import { parseArgs } from "node:util";
 import { BuildError, ManifestError, buildPlugin } from "./build.js";
+import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline/promises";
+import { CliConfigFile, normalizeServer } from "./cli-config.js";
 import { initPlugin, type InitOptions } from "./init.js";
+import { ApiCallError, login, uploadPlugin } from "./management-api.js";
 
 const USAGE = `Usage: botyard-cli <command> [options]
 
@@ -14,6 +18,13 @@ Commands:
   build [dir] [-o out]   Bundle the plugin folder (default: .) into <id>-v<version>.mbp
                          -o, --output FILE|DIR   where to write it (default: current directory)
                          --sourcemap             add plugin.mjs.map to the bundle
+                         -u, --upload            upload it too (to -s SERVER or the default server)
+  login [-s URL] [-u user] [-p pass] [-a alias]
+                         Log in to a botyard (default http://localhost:29316) and keep the
+                         token in ~/.config/botyard-cli.json ($BOTYARD_CLI_CONFIG overrides);
+                         the password is read from $BOTYARD_PASSWORD or asked for when not given
+  upload FILE [-s URL|alias]
+                         Upload an .mbp, replacing the loaded version of that plugin
   help                   Show this text
 `;
 
@@ -21,7 +32,12 @@ async function build(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { output: { type: "string", short: "o" }, sourcemap: { type: "boolean" } },
+    options: {
+      output: { type: "string", short: "o" },
+      sourcemap: { type: "boolean" },
+      upload: { type: "boolean", short: "u" },
+      server: { type: "string", short: "s" },
+    },
   });
   if (positionals.length > 1) {
     process.stderr.write(`build takes one folder, got ${positionals.length}\n`);
@@ -34,6 +50,7 @@ async function build(args: string[]): Promise<number> {
     const result = await buildPlugin(positionals[0] ?? ".", options);
     for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
     process.stdout.write(`Built ${result.manifest.id} v${result.manifest.version} → ${result.path} (${(result.bytes / 1024).toFixed(1)} KiB)\n`);
+    if (values.upload) return upload([result.path, ...(values.server ? ["-s", values.server] : [])]);
     return 0;
   } catch (err) {
     if (err instanceof BuildError || err instanceof ManifestError) {
@@ -75,6 +92,64 @@ function init(args: string[]): number {
   }
 }
 
+function fail(err: unknown): number {
+  if (err instanceof ApiCallError || err instanceof Error) {
+    process.stderr.write(`error: ${err.message}\n`);
+    return 1;
+  }
+  throw err;
+}
+
+async function ask(question: string): Promise<string> {
+  if (!process.stdin.isTTY) throw new Error(`${question.replace(/: $/, "")} is needed (give it as a flag)`);
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return (await rl.question(question)).trim();
+  } finally {
+    rl.close();
+  }
+}
+
+async function loginCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      server: { type: "string", short: "s" },
+      username: { type: "string", short: "u" },
+      password: { type: "string", short: "p" },
+      alias: { type: "string", short: "a" },
+    },
+  });
+  try {
+    const server = normalizeServer(values.server ?? "http://localhost:29316");
+    const username = values.username ?? (await ask("Username: "));
+    const password = values.password ?? process.env["BOTYARD_PASSWORD"] ?? (await ask("Password: "));
+    const token = await login(server, username, password);
+    const file = new CliConfigFile();
+    file.saveLogin(server, token, values.alias);
+    process.stdout.write(`Logged in to ${server} as ${username}; token kept in ${file.path}\n`);
+    return 0;
+  } catch (err) {
+    return fail(err);
+  }
+}
+
+async function upload(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { server: { type: "string", short: "s" } } });
+  if (positionals.length !== 1) {
+    process.stderr.write("upload takes one .mbp file\n");
+    return 2;
+  }
+  try {
+    const { server, token } = new CliConfigFile().resolve(values.server);
+    const { plugin, created } = await uploadPlugin(server, token, readFileSync(positionals[0]!));
+    process.stdout.write(`${created ? "Uploaded" : "Replaced"} ${plugin.id} v${plugin.version} on ${server}\n`);
+    return 0;
+  } catch (err) {
+    return fail(err);
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -82,6 +157,10 @@ async function main(argv: string[]): Promise<number> {
       return build(rest);
     case "init":
       return init(rest);
+    case "login":
+      return loginCommand(rest);
+    case "upload":
+      return upload(rest);
     case undefined:
     case "help":
     case "-h":
