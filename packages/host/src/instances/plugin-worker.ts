@@ -247,8 +247,13 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
   private startHeartbeat(): void {
     const interval = this.options.heartbeatIntervalMs ?? 5000;
     const timeout = this.options.heartbeatTimeoutMs ?? 15_000;
+    let lastTick = Date.now();
     this.heartbeatTimer = setInterval(() => {
-      if (Date.now() - this.lastAck > timeout) {
+      const now = Date.now();
+      // If the host itself stalled, the worker's answers may still be queued here: give it a new period.
+      if (now - lastTick > interval * 2) this.lastAck = now;
+      lastTick = now;
+      if (now - this.lastAck > timeout) {
         this.kill(`the worker did not answer a heartbeat for ${timeout} ms (is a plugin stuck in a loop?)`);
         return;
       }
