@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// botyard-cli: the plugin developer tool (maubot's mbc): init, build, login, upload.
+// botyard-cli: the plugin developer tool (maubot's mbc): init, build, login, upload, logs.
 
 import { parseArgs } from "node:util";
 import { BuildError, ManifestError, buildPlugin } from "./build.js";
@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
 import { CliConfigFile, normalizeServer } from "./cli-config.js";
 import { initPlugin, type InitOptions } from "./init.js";
+import { followLogs, formatRecord } from "./log-stream.js";
 import { ApiCallError, login, uploadPlugin } from "./management-api.js";
 
 const USAGE = `Usage: botyard-cli <command> [options]
@@ -25,6 +26,9 @@ Commands:
                          the password is read from $BOTYARD_PASSWORD or asked for when not given
   upload FILE [-s URL|alias]
                          Upload an .mbp, replacing the loaded version of that plugin
+  logs [URL|alias] [-t N] [--history]
+                         Show the last N log records (default 10), then follow new ones;
+                         --history stops after the last N
   help                   Show this text
 `;
 
@@ -150,6 +154,33 @@ async function upload(args: string[]): Promise<number> {
   }
 }
 
+async function logs(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { tail: { type: "string", short: "t" }, history: { type: "boolean" } },
+  });
+  const tail = values.tail === undefined ? 10 : Number(values.tail);
+  if (!Number.isInteger(tail) || tail < 0) {
+    process.stderr.write(`-t wants a count, got ${values.tail}\n`);
+    return 2;
+  }
+  try {
+    const { server, token } = new CliConfigFile().resolve(positionals[0]);
+    const stop = new AbortController();
+    process.once("SIGINT", () => stop.abort());
+    await followLogs(server, token, {
+      tail,
+      historyOnly: values.history ?? false,
+      signal: stop.signal,
+      onRecord: (r) => process.stdout.write(`${formatRecord(r)}\n`),
+    });
+    return 0;
+  } catch (err) {
+    return fail(err);
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -161,6 +192,8 @@ async function main(argv: string[]): Promise<number> {
       return loginCommand(rest);
     case "upload":
       return upload(rest);
+    case "logs":
+      return logs(rest);
     case undefined:
     case "help":
     case "-h":

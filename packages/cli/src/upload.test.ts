@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -67,6 +67,29 @@ describe("botyard-cli login and upload against the management API", () => {
     const count = await h.request("GET", "/_matrix/maubot/plugin/echo1/count", { token: null });
     expect(count.status).toBe(200);
     expect(count.json).toEqual({ pings: 0 });
+  });
+
+  it("shows the log history, and follows new records until interrupted", async () => {
+    const history = await cli("logs", "-t", "500", "--history");
+    expect(history.stdout).toMatch(/\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] \[[A-Z]+@[^\]]+\] /);
+    expect(history.stdout).toContain("org.botyard.echo");
+
+    // Follow: start the stream, cause a log record (a plugin upload), see it arrive, then Ctrl-C.
+    const child = spawn(process.execPath, [bin, "logs", "-t", "0"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    try {
+      // Give the stream time to authenticate before the record is made; retried below if too early.
+      for (let attempt = 0; attempt < 20 && !out.includes("org.botyard.echo"); attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        await cli("upload", join(tmp, "org.botyard.echo-v0.1.0.mbp"));
+      }
+      expect(out).toContain("org.botyard.echo");
+    } finally {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGINT");
+      expect(await exited).toBe(0);
+    }
   });
 
   it("reports an API refusal with its errcode", async () => {

@@ -1,0 +1,71 @@
+// `botyard-cli logs`: the management API's log websocket (maubot's handshake: the token as the
+// first frame, `{"auth_success":true}`, `{"history":[...]}`, then one record per message).
+
+import { API_PREFIX, ApiCallError } from "./management-api.js";
+
+export interface LogRecord {
+  time: string;
+  levelname: string;
+  name: string;
+  msg: string;
+  [key: string]: unknown;
+}
+
+export interface FollowOptions {
+  /** How many history records to show (default 10; 0 for none). */
+  tail?: number;
+  /** Stop after the history instead of following new records. */
+  historyOnly?: boolean;
+  onRecord(record: LogRecord): void;
+  /** Ends the stream. */
+  signal?: AbortSignal;
+}
+
+export function formatRecord(r: LogRecord): string {
+  const time = r.time.replace("T", " ").replace(/\.\d+Z$|Z$/, "");
+  return `[${time}] [${r.levelname}@${r.name}] ${r.msg}`;
+}
+
+/** Resolves when the stream ends (history shown with `historyOnly`, abort, or server close). */
+export function followLogs(server: string, token: string, options: FollowOptions): Promise<void> {
+  const url = `${server.replace(/^http/, "ws")}${API_PREFIX}/logs`;
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    let authed = false;
+    const finish = (err?: Error) => {
+      options.signal?.removeEventListener("abort", onAbort);
+      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(1000);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onAbort = () => finish();
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    ws.addEventListener("open", () => ws.send(token));
+    ws.addEventListener("error", () => finish(new ApiCallError(0, null, `cannot open the log stream at ${url}`)));
+    ws.addEventListener("close", (event) => {
+      if (!authed) finish(new ApiCallError(0, null, `the log stream closed before login (${event.code} ${event.reason || ""})`.trim()));
+      else finish();
+    });
+    ws.addEventListener("message", (event) => {
+      let data: Record<string, unknown>;
+      try {
+        data = JSON.parse(String(event.data)) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      if ("auth_success" in data) {
+        if (data["auth_success"] !== true) finish(new ApiCallError(401, null, "the server refused the token: run `botyard-cli login` again"));
+        authed = true;
+        return;
+      }
+      if (Array.isArray(data["history"])) {
+        const tail = options.tail ?? 10;
+        const history = data["history"] as LogRecord[];
+        for (const r of tail > 0 ? history.slice(-tail) : []) options.onRecord(r);
+        if (options.historyOnly) finish();
+        return;
+      }
+      options.onRecord(data as LogRecord);
+    });
+  });
+}
