@@ -1,12 +1,19 @@
-// The only code that talks to Owncast servers. One keep-alive connection per host, a bounded
-// pool in total (idle connections of other hosts are closed, oldest first, to make room), a bound
-// on requests in flight, connect/read timeouts and an overall deadline, no redirects, no cookies,
-// a fixed User-Agent, and the address policy applied inside the socket's DNS lookup.
+// The only code that talks to Owncast servers. Keep-alive connections, a bounded pool in total
+// (idle connections are closed, oldest first, to make room), a bound on requests in flight,
+// connect/read timeouts and an overall deadline, no redirects, no cookies, a fixed User-Agent.
+//
+// Names are resolved here, the address policy is applied to the result, and the socket connects
+// to exactly that checked address (the name goes only into Host and SNI), so a name cannot pass
+// the check and then resolve to 127.0.0.1 at connect time. Connections are pooled by address:
+// with HTTPS the pool key also holds the name (SNI), so each stream has its own connection; with
+// plain HTTP, names served by one address share a few connections, which is what lets 10,000
+// streams on one server run under a 1,024-descriptor limit. A stream never has more than one
+// request in flight (the monitor serialises per stream).
 
 import http from "node:http";
 import https from "node:https";
 import { lookup as dnsLookup } from "node:dns/promises";
-import { isIP, type LookupFunction, type Socket } from "node:net";
+import { isIP, type Socket } from "node:net";
 import { isNonPublicAddress } from "./address-policy.js";
 import type { HttpSettings } from "./settings.js";
 
@@ -75,20 +82,19 @@ export class OwncastHttpClient implements OwncastFetcher {
   private readonly keyOf = new WeakMap<Socket, string>();
   private readonly watched = new WeakSet<Socket>();
   private inFlight = 0;
-  private readonly lookup: LookupFunction;
+  private readonly dnsCache = new Map<string, { addresses: ResolvedAddress[]; expires: number }>();
 
-  constructor(private readonly settings: HttpSettings, resolver: Resolver = systemResolver) {
-    const lookup = this.guardedLookup(resolver);
-    this.lookup = lookup;
+  constructor(private readonly settings: HttpSettings, private readonly resolver: Resolver = systemResolver) {
+    const perAddress = Math.min(settings.concurrency, settings.maxSockets);
     const options = {
       keepAlive: true,
-      maxSockets: 1,
+      // HTTPS keys are per stream: one connection each. HTTP keys are per address.
+      maxSockets: settings.scheme === "https" ? 1 : perAddress,
       // A hard ceiling; closing idle sockets first keeps real use at maxSockets.
       maxTotalSockets: settings.maxSockets * 2,
-      maxFreeSockets: 1,
+      maxFreeSockets: settings.scheme === "https" ? 1 : perAddress,
       scheduling: "lifo" as const,
       timeout: 120_000,
-      lookup,
     };
     this.agent = settings.scheme === "https" ? new https.Agent(options) : new http.Agent(options);
     this.slots = new Semaphore(Math.min(settings.concurrency, settings.maxSockets));
@@ -120,36 +126,41 @@ export class OwncastHttpClient implements OwncastFetcher {
     else this.idlePerKey.set(key, n);
   }
 
-  private guardedLookup(resolver: Resolver): LookupFunction {
+  /** The addresses a name may be contacted at (policy applied), cached for DNS_CACHE_MS. */
+  private async resolve(domain: string): Promise<ResolvedAddress> {
     const allowPrivate = this.settings.allowPrivateAddresses;
-    return ((hostname: string, options: { all?: boolean; family?: number | string }, callback: (...args: unknown[]) => void) => {
-      resolver(hostname).then(
-        (addresses) => {
-          const family = options.family === 4 || options.family === "IPv4" ? 4 : options.family === 6 || options.family === "IPv6" ? 6 : 0;
-          const usable = addresses.filter((a) => (family === 0 || a.family === family) && (allowPrivate || !isNonPublicAddress(a.address)));
-          if (addresses.length === 0) return callback(new FetchError(`${hostname} does not resolve`, "ENOTFOUND"));
-          if (usable.length === 0) {
-            return callback(new FetchError(`${hostname} resolves only to private or reserved addresses`, "EBLOCKED"));
-          }
-          if (options.all) return callback(null, usable);
-          return callback(null, usable[0]!.address, usable[0]!.family);
-        },
-        (err: Error) => callback(err),
-      );
-    }) as unknown as LookupFunction;
+    let addresses: ResolvedAddress[];
+    const family = isIP(domain);
+    if (family !== 0) {
+      addresses = [{ address: domain, family: family === 6 ? 6 : 4 }];
+    } else {
+      const cached = this.dnsCache.get(domain);
+      if (cached && cached.expires > Date.now()) {
+        addresses = cached.addresses;
+      } else {
+        try {
+          addresses = await this.resolver(domain);
+        } catch (err) {
+          throw new FetchError(`${domain} does not resolve: ${(err as Error).message}`, "ENOTFOUND");
+        }
+        this.dnsCache.set(domain, { addresses, expires: Date.now() + DNS_CACHE_MS });
+      }
+    }
+    if (addresses.length === 0) throw new FetchError(`${domain} does not resolve`, "ENOTFOUND");
+    const usable = addresses.find((a) => allowPrivate || !isNonPublicAddress(a.address));
+    if (!usable) throw new FetchError(`${domain} resolves only to private or reserved addresses`, "EBLOCKED");
+    return usable;
   }
 
   async get(domain: string, path: string, maxBytes: number): Promise<FetchResult> {
-    if (isIP(domain) !== 0 && !this.settings.allowPrivateAddresses && isNonPublicAddress(domain)) {
-      throw new FetchError(`${domain} is a private or reserved address`, "EBLOCKED");
-    }
     await this.slots.acquire();
     try {
+      const target = await this.resolve(domain);
       try {
-        return await this.attempt(domain, path, maxBytes);
+        return await this.attempt(domain, target, path, maxBytes);
       } catch (err) {
         // A kept-alive socket the server closed in the meantime: one fresh try.
-        if (err instanceof StaleSocketError) return await this.attempt(domain, path, maxBytes);
+        if (err instanceof StaleSocketError) return await this.attempt(domain, target, path, maxBytes);
         throw err;
       }
     } finally {
@@ -157,10 +168,11 @@ export class OwncastHttpClient implements OwncastFetcher {
     }
   }
 
-  private attempt(domain: string, path: string, maxBytes: number): Promise<FetchResult> {
+  private attempt(domain: string, target: ResolvedAddress, path: string, maxBytes: number): Promise<FetchResult> {
     const s = this.settings;
-    const port = s.port ?? (s.scheme === "https" ? 443 : 80);
-    const key = `${domain}:${port}`;
+    const https_ = s.scheme === "https";
+    const port = s.port ?? (https_ ? 443 : 80);
+    const key = https_ ? `${domain}@${target.address}:${port}` : `${target.address}:${port}`;
     // Make room: close the oldest idle socket of another host when the pool is full.
     if (!this.idlePerKey.has(key) && this.idle.size + this.inFlight + 1 > s.maxSockets) {
       const oldest = this.idle.keys().next();
@@ -184,13 +196,19 @@ export class OwncastHttpClient implements OwncastFetcher {
         else resolve(result!);
       };
       const req = transport.request({
-        host: domain,
+        host: target.address,
+        family: target.family,
         port,
         path,
         method: "GET",
         agent: this.agent,
-        lookup: this.lookup,
-        headers: { "User-Agent": USER_AGENT, Accept: "application/json, image/*;q=0.8", "Accept-Encoding": "identity" },
+        ...(https_ ? { servername: domain } : {}),
+        headers: {
+          Host: s.port === null ? domain : `${domain}:${port}`,
+          "User-Agent": USER_AGENT,
+          Accept: "application/json, image/*;q=0.8",
+          "Accept-Encoding": "identity",
+        },
         timeout: s.readTimeoutMs,
       });
       const deadline = setTimeout(() => req.destroy(new FetchError(`no complete answer within ${s.requestDeadlineMs} ms`, "ETIMEDOUT")), s.requestDeadlineMs);
@@ -245,3 +263,6 @@ export class OwncastHttpClient implements OwncastFetcher {
 }
 
 class StaleSocketError extends Error {}
+
+/** How long a resolution is reused (the connection goes to the address checked then). */
+const DNS_CACHE_MS = 300_000;

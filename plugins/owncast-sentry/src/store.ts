@@ -142,6 +142,7 @@ export class SentryStore {
                       SELECT DISTINCT stream_domain, lower(hex(randomblob(16))) FROM subscriptions
                       WHERE stream_domain NOT IN (SELECT domain FROM streams)`),
       subscribedDomains: p(`SELECT domain FROM streams WHERE domain IN (SELECT stream_domain FROM subscriptions) ORDER BY domain`),
+      subscribedStreams: p(`SELECT * FROM streams WHERE domain IN (SELECT stream_domain FROM subscriptions) ORDER BY domain`),
       get: p(`SELECT * FROM streams WHERE domain = ?`),
       byToken: p(`SELECT * FROM streams WHERE webhook_token = ?`),
       update: p(`UPDATE streams SET name = ?, title = ?, tags = ?, last_connect_time = ?, last_disconnect_time = ?,
@@ -189,6 +190,14 @@ export class SentryStore {
   subscribedDomains(): string[] {
     this.statements.healMissing.run();
     return (this.statements.subscribedDomains.all() as { domain: string }[]).map((r) => r.domain);
+  }
+
+  /** Every subscribed stream's record, by domain (healing missing rows first). */
+  subscribedStreams(): Map<string, StreamRecord> {
+    this.statements.healMissing.run();
+    const out = new Map<string, StreamRecord>();
+    for (const row of this.statements.subscribedStreams.iterate() as IterableIterator<StreamRow>) out.set(row.domain, fromRow(row));
+    return out;
   }
 
   streamsOfRoom(roomId: string): StreamRecord[] {

@@ -52,6 +52,9 @@ export class StreamMonitor {
   private readonly locks = new Map<string, Promise<void>>();
   private readonly now: () => number;
   private cycle: Promise<CycleStats> | null = null;
+  /** Write counter, and the count at each stream's last write: tells a preloaded record is stale. */
+  private writes = 0;
+  private readonly lastWrite = new Map<string, number>();
 
   constructor(private readonly deps: MonitorDeps) {
     this.now = deps.now ?? Date.now;
@@ -85,19 +88,32 @@ export class StreamMonitor {
   }
 
   private async runCycle(): Promise<CycleStats> {
-    const domains = this.deps.store.subscribedDomains();
+    // One query for every record instead of one per stream; a record written after this point
+    // (webhook, command) is read again under the stream's lock.
+    this.lastWrite.clear();
+    const loadedAt = this.writes;
+    const records = this.deps.store.subscribedStreams();
+    const domains = [...records.keys()];
     const stats: CycleStats = { streams: domains.length, queried: 0, skipped: 0, failed: 0, notices: 0 };
-    await Promise.all(
-      domains.map((domain) =>
-        this.pollStream(domain, stats).catch((err: Error) => this.deps.log.error(`[${domain}] poll failed: ${err.message}`)),
-      ),
-    );
+    // A fixed set of workers pulls streams off the list: memory stays flat with 10,000 streams,
+    // and one slow stream holds up only its worker, for at most the request deadline.
+    let next = 0;
+    const worker = async () => {
+      while (next < domains.length) {
+        const domain = domains[next++]!;
+        const preloaded = records.get(domain)!;
+        records.delete(domain);
+        await this.pollStream(domain, stats, preloaded, loadedAt).catch((err: Error) => this.deps.log.error(`[${domain}] poll failed: ${err.message}`));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.settings.http.concurrency, domains.length) }, worker));
     return stats;
   }
 
-  async pollStream(domain: string, stats?: CycleStats): Promise<void> {
+  async pollStream(domain: string, stats?: CycleStats, preloaded?: StreamRecord, loadedAt = -1): Promise<void> {
     await this.withLock(domain, async () => {
-      const record = this.deps.store.get(domain);
+      const fresh = preloaded !== undefined && (this.lastWrite.get(domain) ?? -1) < loadedAt;
+      const record = fresh ? preloaded : this.deps.store.get(domain);
       if (record === null) return;
       const rules = this.settings.rules;
       if (!shouldQuery(record, this.now(), rules)) {
@@ -172,6 +188,7 @@ export class StreamMonitor {
         record.tags = info.tags;
       }
     }
+    this.lastWrite.set(domain, ++this.writes);
     if (outcome.remove) {
       const rooms = this.deps.store.roomsOf(domain);
       await this.deliver(domain, rooms, outcome.notices, record);
