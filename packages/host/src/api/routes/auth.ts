@@ -30,7 +30,9 @@ export function registerAuthRoutes(router: Router, rc: RouteContext): void {
         const name = typeof body.user === "string" && body.user ? body.user : "root";
         if (sameSecret(body.secret, config.server.unshared_secret) && isAdmin(config.admins, name)) user = name;
       } else if (typeof body.username === "string" && typeof body.password === "string") {
-        const hash = body.username !== "root" ? config.admins[body.username] : undefined;
+        // maubot never lets root log in with a password; botyard does when root has a password hash
+        // (the first-run config makes one), and an empty value still disables it.
+        const hash = Object.hasOwn(config.admins, body.username) ? config.admins[body.username] : undefined;
         const ok = await verifyPassword(body.password, hash || DUMMY_HASH);
         if (ok && hash) user = body.username;
       }

@@ -1,0 +1,131 @@
+// The curl walkthrough of docs/api-walkthrough.md, run as written: every ```sh block, in order,
+// in one bash, against `botyard start -c config.yaml` (the built daemon as a child process) on
+// the real Synapse. The test only supplies the variables the walkthrough asks the reader for.
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HS_URL, randomLocalpart, sharedSecret, waitFor } from "./support/synapse.js";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const mainJs = path.join(repoRoot, "packages/host/dist/main.js");
+const bundle = path.join(repoRoot, "build/plugins/echo-v0.1.0.mbp");
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The ```sh blocks of the walkthrough, in order. */
+function walkthroughScript(): string {
+  const doc = readFileSync(path.join(repoRoot, "docs/api-walkthrough.md"), "utf8");
+  const blocks = [...doc.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  expect(blocks.length).toBeGreaterThanOrEqual(8);
+  return `set -euo pipefail\n${blocks.join("\n")}`;
+}
+
+describe("the README's curl walkthrough against a daemon on real Synapse", () => {
+  let dir: string;
+  let daemon: ChildProcess;
+  let port: number;
+  let daemonOutput = "";
+  const password = `walk-${Math.random().toString(36).slice(2)}`;
+
+  beforeAll(async () => {
+    if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing; run npm run build first`);
+    if (!existsSync(bundle)) throw new Error(`${bundle} is missing; run npm run build first`);
+    dir = mkdtempSync(path.join(tmpdir(), "botyard-walkthrough-"));
+    port = await freePort();
+    writeFileSync(
+      path.join(dir, "config.yaml"),
+      [
+        "database: ./botyard.db",
+        "server:",
+        "  hostname: 127.0.0.1",
+        `  port: ${port}`,
+        `  public_url: http://127.0.0.1:${port}`,
+        "  unshared_secret: generate",
+        "homeservers:",
+        "  local:",
+        `    url: ${HS_URL}`,
+        `    secret: ${JSON.stringify(sharedSecret())}`,
+        "admins:",
+        `  walker: ${JSON.stringify(password)}`,
+        "logging:",
+        "  console: json",
+        "",
+      ].join("\n"),
+    );
+    daemon = spawn(process.execPath, [mainJs, "start", "-c", path.join(dir, "config.yaml")], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    daemon.stdout!.on("data", (d: Buffer) => (daemonOutput += d.toString()));
+    daemon.stderr!.on("data", (d: Buffer) => (daemonOutput += d.toString()));
+    await waitFor(
+      async () => {
+        if (daemon.exitCode !== null) throw new Error(`daemon exited: ${daemonOutput}`);
+        const res = await fetch(`http://127.0.0.1:${port}/_matrix/maubot/v1/features`).catch(() => null);
+        return res?.status === 200;
+      },
+      30_000,
+      "the daemon to answer",
+    );
+  });
+
+  afterAll(async () => {
+    if (daemon && daemon.exitCode === null) {
+      daemon.kill("SIGTERM");
+      await waitFor(() => daemon.exitCode !== null || daemon.signalCode !== null, 10_000, "the daemon to stop").catch(() => daemon.kill("SIGKILL"));
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("logs in, uploads, registers a bot, creates, stops and starts an instance, reads its logs, queries its database, deletes it", async () => {
+    const botName = randomLocalpart("walkbot");
+    const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number }>((resolve) => {
+      execFile(
+        "bash",
+        ["-c", walkthroughScript()],
+        {
+          cwd: repoRoot,
+          timeout: 90_000,
+          env: { ...process.env, BOTYARD: `http://127.0.0.1:${port}`, ADMIN_USER: "walker", ADMIN_PASSWORD: password, HS_NAME: "local", BOT_NAME: botName },
+        },
+        (err, stdout, stderr) => resolve({ stdout, stderr, code: err ? ((err as { code?: number }).code ?? 1) : 0 }),
+      );
+    });
+    const context = `stdout:\n${stdout}\nstderr:\n${stderr}\ndaemon:\n${daemonOutput.slice(-3000)}`;
+    expect(code, context).toBe(0);
+    const lines = stdout.split("\n");
+    expect(lines, context).toContain(`{"username":"walker","features":${JSON.stringify(JSON.parse(lines[0]!).features)}}`);
+    expect(lines, context).toContain(`{"id":"org.botyard.echo","version":"0.1.0"}`);
+    expect(lines, context).toContain(`bot account: @${botName}:localhost`);
+    expect(lines, context).toContain(`{"pings":0}`);
+    const states = lines.filter((l) => l.startsWith('{"id":"echo1"'));
+    expect(states, context).toEqual([
+      '{"id":"echo1","state":"running","started":true}',
+      '{"id":"echo1","state":"stopped","started":false}',
+      '{"id":"echo1","state":"running","started":true}',
+    ]);
+    expect(lines.filter((l) => / instance\.echo1 /.test(l)).length, context).toBeGreaterThan(0);
+    expect(lines.some((l) => l.startsWith('[') && (JSON.parse(l) as string[]).includes("counter")), context).toBe(true);
+    expect(lines.some((l) => l.startsWith('{"ok":true,"query":"SELECT name, value FROM counter"')), context).toBe(true);
+    expect(lines, context).toContain("DELETE instance: 204");
+
+    // What the walkthrough left behind: no instance, the bot account syncing.
+    const token = JSON.parse(
+      await (await fetch(`http://127.0.0.1:${port}/_matrix/maubot/v1/auth/login`, { method: "POST", body: JSON.stringify({ username: "walker", password }) })).text(),
+    ).token as string;
+    const api = (p: string) => fetch(`http://127.0.0.1:${port}/_matrix/maubot/v1${p}`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json());
+    expect(await api("/instances")).toEqual([]);
+    const client = await api(`/client/@${botName}:localhost`);
+    expect(client).toMatchObject({ id: `@${botName}:localhost`, enabled: true, started: true });
+  });
+});
