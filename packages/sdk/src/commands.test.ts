@@ -149,3 +149,25 @@ describe("CommandRouter", () => {
     expect(() => r.add({ name: "!e", handler: () => undefined })).toThrow(/invalid command name/);
   });
 });
+
+describe("argument parsers", () => {
+  it("parse numbers, quoted strings and reject what they cannot read", async () => {
+    const seen: unknown[] = [];
+    const r = new CommandRouter();
+    r.add({ name: "scale", args: [arg.number("factor", { min: 0 }), arg.string("label")], handler: (_c, a) => void seen.push([a.factor, a.label]) });
+    await runOutcome(r.resolve("!scale 1.5e2 'it\\'s'", "m.text"));
+    await runOutcome(r.resolve("!scale .5 plain", "m.text"));
+    expect(seen).toEqual([
+      [150, "it's"],
+      [0.5, "plain"],
+    ]);
+    const unterminated = r.resolve('!scale 2 "open', "m.text");
+    expect(unterminated.kind === "usage" && unterminated.text).toContain("unterminated quote");
+    const glued = r.resolve('!scale 2 "a"b', "m.text");
+    expect(glued.kind === "usage" && glued.text).toContain("text right after a closing quote");
+    const negative = r.resolve("!scale -1 x", "m.text");
+    expect(negative.kind === "usage" && negative.text).toContain("below 0");
+    const nan = r.resolve("!scale 1x x", "m.text");
+    expect(nan.kind === "usage" && nan.text).toContain('"1x" is not a number');
+  });
+});
