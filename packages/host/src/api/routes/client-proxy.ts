@@ -4,6 +4,7 @@
 import { Readable } from "node:stream";
 import type { Router } from "@koa/router";
 import { ApiError } from "../../errors.js";
+import { readRawBody } from "../body.js";
 import type { RouteContext } from "../route-context.js";
 import { isMxid } from "../validate.js";
 
@@ -32,16 +33,16 @@ export function registerClientProxyRoutes(router: Router, rc: RouteContext): voi
     }
     headers.set("authorization", `Bearer ${client.access_token}`);
     if (!headers.has("x-forwarded-for")) headers.set("x-forwarded-for", ctx.ip);
-    const hasBody = !["GET", "HEAD"].includes(ctx.method);
+    // Buffered, not streamed: Synapse's media upload insists on a Content-Length.
+    const body = ["GET", "HEAD"].includes(ctx.method) ? undefined : await readRawBody(ctx, rc.limits.bundleBytes);
     let res: Response;
     try {
       res = await fetch(target, {
         method: ctx.method,
         headers,
-        body: hasBody ? (Readable.toWeb(ctx.req) as ReadableStream) : undefined,
-        duplex: "half",
+        body,
         redirect: "manual",
-      } as RequestInit);
+      });
     } catch (err) {
       throw new ApiError("bad_client_connection_details", `Could not reach ${client.homeserver}: ${(err as Error).message}`);
     }
