@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm start`: from a fresh clone to a running daemon on ./data/config.yaml.
-//   1. npm ci when node_modules is missing, then npm run build (TypeScript and plugin bundles);
+//   1. npm ci when node_modules is missing, then the build (TypeScript, then plugin bundles);
 //   2. on the first run, ./data/config.yaml from config.example.yaml (generated secret, generated
 //      admin password printed once and stored bcrypt-hashed), and the shipped plugin bundles
 //      copied into the upload folder;
@@ -19,14 +19,15 @@ function say(text) {
   process.stderr.write(`[npm start] ${text}\n`);
 }
 
-function run(command, args) {
+/** Runs a command in the foreground; returns whether it succeeded, or exits when it must. */
+function run(command, args, { required = true } = {}) {
   say(`${command} ${args.join(" ")}`);
   const result = spawnSync(command, args, { cwd: root, stdio: "inherit" });
   if (result.error) throw result.error;
-  if (result.status !== 0) {
-    say(`${command} ${args.join(" ")} failed (exit ${result.status ?? result.signal})`);
-    process.exit(result.status || 1);
-  }
+  if (result.status === 0) return true;
+  say(`${command} ${args.join(" ")} failed (exit ${result.status ?? result.signal})`);
+  if (required) process.exit(result.status || 1);
+  return false;
 }
 
 const major = Number(process.versions.node.split(".")[0]);
@@ -36,7 +37,13 @@ if (major < 22) {
 }
 
 if (!existsSync(path.join(root, "node_modules"))) run(npm, ["ci", "--no-audit", "--no-fund"]);
-run(npm, ["run", "build"]);
+// `npm run build` is the TypeScript build followed by the plugin bundles. They run as two steps
+// here: the daemon cannot start without the first, but one plugin that fails to bundle must not
+// keep it (and the plugins that did build) down.
+run(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-b"]);
+if (!run(npm, ["run", "build:plugins"], { required: false })) {
+  say("some plugin bundles did not build; starting with the ones that did");
+}
 
 if (!existsSync(configPath)) {
   const { createFirstRunConfig, loadConfig } = await import(pathToFileURL(path.join(root, "packages/host/dist/config/index.js")).href);
