@@ -173,7 +173,11 @@ export class TestUser {
         }
       });
     });
-    await client.startClient({ initialSyncLimit: 1, lazyLoadMembers: true, disablePresence: true, threadSupport: false });
+    const started = client.startClient({ initialSyncLimit: 1, lazyLoadMembers: true, disablePresence: true, threadSupport: false });
+    // No calls in tests: keep the MatrixRTC session manager (and its console logging) off.
+    const rtcStarter = (client as unknown as { startMatrixRTC?: unknown }).startMatrixRTC;
+    if (rtcStarter) client.off(ClientEvent.Sync, rtcStarter as never);
+    await started;
     await prepared;
     return user;
   }

@@ -388,6 +388,11 @@ export class BotClient {
       threadSupport: false,
       pollTimeout: 30_000,
     });
+    // Bots do not take part in calls: never start the MatrixRTC session manager (it keeps a
+    // session object per room and logs through the SDK's global logger). startClient registers
+    // its starter synchronously, before its first await, so it can be removed right here.
+    const rtcStarter = (client as unknown as { startMatrixRTC?: (...args: unknown[]) => void }).startMatrixRTC;
+    if (rtcStarter) client.off(ClientEvent.Sync, rtcStarter as never);
     this.sweepTimer = setInterval(() => this.trimTimelines(), SWEEP_INTERVAL_MS);
     this.sweepTimer.unref();
   }

@@ -1,0 +1,290 @@
+// Bench: `!ping` round trips through the real Synapse. Prints figures, asserts nothing.
+//   npx tsc -b && node scripts/build-plugins.mjs echo && node bench/matrix-ping.mjs [rounds]
+// 1. Floor: a user sends `!ping`, a second user answers through a bare matrix-js-sdk client in
+//    its own process (no host); the user's own sync sees the answer. 200 sequential rounds.
+// 2. Host: the same user, but botyard answers (the daemon in its own process, started with
+//    `botyard start` on a temporary config; one bot account, one echo instance). 200 rounds.
+// p50/p95/p99 of both and their ratio; the host's RSS (/proc/<pid>/status, the process includes
+// its worker threads) with 1 client + 1 instance, then with 10 clients (+ the same instance).
+// Also: the ClientPool alone in its own process with an in-process sink (no instance, no worker).
+// Homeserver: BOTYARD_TEST_HS (default http://127.0.0.1:8008), shared secret from synapse.sh.
+import { execFileSync, spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ClientEvent, createClient, MemoryStore, RoomEvent, SyncState } from "matrix-js-sdk";
+import { logger as sdkRootLogger } from "matrix-js-sdk/lib/logger.js";
+
+sdkRootLogger.setLevel("silent");
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const HS = (process.env.BOTYARD_TEST_HS ?? "http://127.0.0.1:8008").replace(/\/+$/, "");
+const noop = () => undefined;
+const silent = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, getChild: () => silent };
+
+// ---- a bare client, used by the pinging user and by the floor responder --------------------
+async function bareClient(account) {
+  const client = createClient({
+    baseUrl: HS,
+    accessToken: account.access_token,
+    userId: account.user_id,
+    deviceId: account.device_id,
+    store: new MemoryStore(),
+    timelineSupport: false,
+    logger: silent,
+  });
+  const ready = new Promise((resolveReady, reject) => {
+    const timer = setTimeout(() => reject(new Error("first sync took over 60 s")), 60_000);
+    client.on(ClientEvent.Sync, (state) => {
+      if (state === SyncState.Prepared || state === SyncState.Syncing) {
+        clearTimeout(timer);
+        resolveReady();
+      }
+    });
+  });
+  const started = client.startClient({ initialSyncLimit: 1, lazyLoadMembers: true, disablePresence: true, threadSupport: false });
+  if (client.startMatrixRTC) client.off(ClientEvent.Sync, client.startMatrixRTC); // no calls here, as in the host
+  await started;
+  await ready;
+  return client;
+}
+
+// ---- child mode: the floor responder --------------------------------------------------------
+if (process.argv[2] === "--responder") {
+  const [account, pinger] = [JSON.parse(process.argv[3]), process.argv[4]];
+  const client = await bareClient(account);
+  client.on(RoomEvent.Timeline, (event, room, toStart, removed) => {
+    if (toStart || removed || !room || !client.isInitialSyncComplete()) return;
+    if (event.getSender() !== pinger || event.getType() !== "m.room.message") return;
+    if (!String(event.getContent().body ?? "").startsWith("!ping")) return;
+    void client.sendEvent(room.roomId, "m.room.message", {
+      msgtype: "m.notice",
+      body: "Pong!",
+      "m.relates_to": { "m.in_reply_to": { event_id: event.getId() } },
+      "m.mentions": {},
+    });
+  });
+  // The invite arrived before this process started: it is in the first sync.
+  for (const room of client.getRooms()) if (room.getMyMembership() === "invite") await client.joinRoom(room.roomId);
+  client.on(RoomEvent.MyMembership, (room, membership) => {
+    if (membership === "invite") void client.joinRoom(room.roomId);
+  });
+  process.stdout.write("ready\n");
+  process.on("SIGTERM", () => {
+    client.stopClient();
+    process.exit(0);
+  });
+  await new Promise(() => undefined);
+}
+
+// ---- child mode: botyard's ClientPool alone, with an in-process sink answering !ping -----------
+if (process.argv[2] === "--pool") {
+  const account = JSON.parse(process.argv[3]);
+  const { ClientPool } = await import(join(root, "packages/host/dist/matrix/index.js"));
+  const { pino } = await import("pino");
+  const pool = new ClientPool({ logger: pino({ level: "warn" }) });
+  pool.attachSink({
+    dispatch(clientId, event) {
+      if (event.type === "m.room.message" && String(event.content.body ?? "").startsWith("!ping")) {
+        void pool.call(clientId, "sendText", { roomId: event.room_id, text: "Pong!", replyTo: event.event_id, msgtype: "m.notice" });
+      }
+    },
+    commandsOf: async () => [],
+  });
+  await pool.start({ id: account.user_id, homeserver: HS, access_token: account.access_token, device_id: account.device_id, enabled: true, next_batch: "", filter_id: "", sync: true, autojoin: true, online: false, displayname: "disable", avatar_url: "disable" });
+  await pool.whenReady(account.user_id, 60_000);
+  process.stdout.write("ready\n");
+  process.on("SIGTERM", () => void pool.stopAll().then(() => process.exit(0)));
+  await new Promise(() => undefined);
+}
+
+// ---- main mode -------------------------------------------------------------------------------
+const ROUNDS = Number(process.argv[2] ?? 200);
+// Extra node flags for the daemon, e.g. BOTYARD_BENCH_HOST_FLAGS=--max-semi-space-size=1 to see the RSS effect.
+const HOST_FLAGS = (process.env.BOTYARD_BENCH_HOST_FLAGS ?? "").split(/\s+/).filter(Boolean);
+const { registerWithSharedSecret } = await import(join(root, "packages/host/dist/matrix/accounts.js"));
+const { HostStore } = await import(join(root, "packages/host/dist/store/host-store.js"));
+const secret = execFileSync(join(root, "../shared/homeserver/synapse.sh"), ["secret", String(new URL(HS).port || 80)], { encoding: "utf8" }).trim();
+const tag = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+const register = (name) => registerWithSharedSecret(HS, secret, `bench${name}${tag}`, `pw-${tag}-${name}`, { userType: null });
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+function summary(samples) {
+  const s = [...samples].sort((a, b) => a - b);
+  return { p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99), n: s.length };
+}
+const fmt = (x) => x.toFixed(1);
+function rssMb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Sends `!ping` and resolves with the ms until the user's sync shows a reply to it from `from`. */
+function pinger(client) {
+  const waiting = new Map();
+  client.on(RoomEvent.Timeline, (event, room, toStart, removed) => {
+    if (toStart || removed || !room || !client.isInitialSyncComplete()) return;
+    const target = event.getContent()?.["m.relates_to"]?.["m.in_reply_to"]?.event_id;
+    const w = target && waiting.get(target);
+    if (w && event.getSender() === w.from) {
+      waiting.delete(target);
+      w.resolve(performance.now() - w.t0);
+    }
+  });
+  return async (roomId, from, timeoutMs = 30_000) => {
+    const t0 = performance.now();
+    let resolveReply;
+    const reply = new Promise((r) => (resolveReply = r));
+    const res = await client.sendEvent(roomId, "m.room.message", { msgtype: "m.text", body: "!ping", "m.mentions": {} });
+    // The answer may arrive before sendEvent resolves: register by id, then check the race.
+    waiting.set(res.event_id, { t0, from, resolve: resolveReply });
+    let timer;
+    const timeout = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer from ${from} within ${timeoutMs} ms`)), timeoutMs)));
+    try {
+      return await Promise.race([reply, timeout]);
+    } finally {
+      clearTimeout(timer);
+      waiting.delete(res.event_id);
+    }
+  };
+}
+
+async function rounds(ping, roomId, from, n) {
+  for (let i = 0; i < 5; i++) await ping(roomId, from); // warm-up
+  const samples = [];
+  for (let i = 0; i < n; i++) samples.push(await ping(roomId, from));
+  return summary(samples);
+}
+
+/** Waits for a member to join, as the user's sync sees it. */
+async function waitJoined(client, roomId, userId, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (client.getRoom(roomId)?.getMember(userId)?.membership === "join") return;
+    await sleep(100);
+  }
+  throw new Error(`${userId} did not join ${roomId} within ${timeoutMs} ms`);
+}
+
+// A sync answer to a pinger's message may be missed if the room is unknown locally; create the
+// rooms first and let the user's client see them.
+const user = await register("user");
+const userClient = await bareClient(user);
+const ping = pinger(userClient);
+
+// ---- floor ----
+const responder = await register("responder");
+const floorRoom = (await userClient.createRoom({ invite: [responder.user_id], preset: "private_chat" })).room_id;
+const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--responder", JSON.stringify(responder), user.user_id], { stdio: ["ignore", "pipe", "inherit"] });
+await new Promise((r) => child.stdout.once("data", r));
+await waitJoined(userClient, floorRoom, responder.user_id);
+const floor = await rounds(ping, floorRoom, responder.user_id, ROUNDS);
+child.kill("SIGTERM");
+
+// ---- pool only (no instances, no worker) ----
+const poolBot = await register("poolbot");
+const poolRoom = (await userClient.createRoom({ invite: [poolBot.user_id], preset: "private_chat" })).room_id;
+const poolChild = spawn(process.execPath, [fileURLToPath(import.meta.url), "--pool", JSON.stringify(poolBot)], { stdio: ["ignore", "pipe", "inherit"] });
+await new Promise((r) => poolChild.stdout.once("data", r));
+await waitJoined(userClient, poolRoom, poolBot.user_id);
+const poolOnly = await rounds(ping, poolRoom, poolBot.user_id, ROUNDS);
+const rssPool = rssMb(poolChild.pid);
+poolChild.kill("SIGTERM");
+
+// ---- host ----
+const echoMbp = join(root, "build/plugins/echo-v0.1.0.mbp");
+if (!existsSync(echoMbp)) execFileSync(process.execPath, [join(root, "scripts/build-plugins.mjs"), "echo"], { stdio: "inherit" });
+const dir = mkdtempSync(join(tmpdir(), "botyard-bench-"));
+mkdirSync(join(dir, "plugins"));
+copyFileSync(echoMbp, join(dir, "plugins/echo.mbp"));
+const configPath = join(dir, "config.yaml");
+writeFileSync(
+  configPath,
+  ["database: ./host.db", "server:", "  port: 0", `  unshared_secret: bench-secret-${tag}-0123456789`, "admins:", "  root: bench-password", "logging:", "  level: warn", "  console: off", ""].join("\n"),
+);
+const bots = [];
+for (let i = 0; i < 10; i++) bots.push(await register(`bot${i}`));
+const hostRoom = (await userClient.createRoom({ invite: bots.map((b) => b.user_id), preset: "private_chat" })).room_id;
+const row = (b) => ({
+  id: b.user_id,
+  homeserver: HS,
+  access_token: b.access_token,
+  device_id: b.device_id,
+  enabled: true,
+  next_batch: "",
+  filter_id: "",
+  sync: true,
+  autojoin: true,
+  online: false,
+  displayname: "disable",
+  avatar_url: "disable",
+});
+
+function seed(clients) {
+  // The daemon migrates the schema on open; seed before it starts, as an operator's earlier run would have.
+  const store = HostStore.open(join(dir, "host.db"));
+  for (const b of clients) store.putClient(row(b));
+  if (!store.getInstance("echo1")) {
+    store.putInstance({
+      id: "echo1",
+      type: "org.botyard.echo",
+      enabled: true,
+      primary_user: bots[0].user_id,
+      config: "",
+      database_engine: "sqlite",
+      isolated: false,
+      state: "stopped",
+      last_error: null,
+    });
+  }
+  store.close();
+}
+
+async function runHost() {
+  const proc = spawn(process.execPath, [...HOST_FLAGS, join(root, "packages/host/dist/main.js"), "start", "-c", configPath], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
+  await waitJoined(userClient, hostRoom, bots[0].user_id);
+  // Ready when the echo instance answers.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await ping(hostRoom, bots[0].user_id, 5_000);
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+  }
+  return proc;
+}
+async function stopHost(proc) {
+  const exited = new Promise((r) => proc.once("exit", r));
+  proc.kill("SIGTERM");
+  await Promise.race([exited, sleep(10_000)]);
+}
+
+seed([bots[0]]);
+let proc = await runHost();
+const host = await rounds(ping, hostRoom, bots[0].user_id, ROUNDS);
+await sleep(2_000);
+const rss1 = rssMb(proc.pid);
+await stopHost(proc);
+
+seed(bots);
+proc = await runHost();
+for (const b of bots) await waitJoined(userClient, hostRoom, b.user_id);
+for (let i = 0; i < 20; i++) await ping(hostRoom, bots[0].user_id); // same load as before the first reading
+await sleep(2_000);
+const rss10 = rssMb(proc.pid);
+await stopHost(proc);
+userClient.stopClient();
+rmSync(dir, { recursive: true, force: true });
+
+console.log(`matrix-ping: ${ROUNDS} sequential !ping round trips through Synapse at ${HS} (user sends, user's sync sees the answer)`);
+console.log(`  floor (second user, bare matrix-js-sdk): p50 ${fmt(floor.p50)} ms  p95 ${fmt(floor.p95)} ms  p99 ${fmt(floor.p99)} ms`);
+console.log(`  ClientPool alone (in-process sink):      p50 ${fmt(poolOnly.p50)} ms  p95 ${fmt(poolOnly.p95)} ms  p99 ${fmt(poolOnly.p99)} ms  (process RSS ${fmt(rssPool)} MB)`);
+console.log(`  botyard (daemon + echo instance):        p50 ${fmt(host.p50)} ms  p95 ${fmt(host.p95)} ms  p99 ${fmt(host.p99)} ms`);
+console.log(`  ratio botyard/floor:                     p50 ${(host.p50 / floor.p50).toFixed(2)}  p95 ${(host.p95 / floor.p95).toFixed(2)}  p99 ${(host.p99 / floor.p99).toFixed(2)}`);
+console.log(`  host RSS${HOST_FLAGS.length ? ` (node ${HOST_FLAGS.join(" ")})` : ""}: 1 client + 1 instance ${fmt(rss1)} MB; 10 clients + 1 instance ${fmt(rss10)} MB`);
+process.exit(0);
