@@ -134,12 +134,16 @@ if (profilePath) {
   session.connect();
   await session.post("Profiler.enable");
   await session.post("Profiler.start");
+  await session.post("HeapProfiler.enable");
+  await session.post("HeapProfiler.startSampling", { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
 }
 for (let i = 1; i <= 3; i++) {
   steady.push(await measure(`steady cycle ${i}`));
   if (session && i === 1) {
     const { profile } = await session.post("Profiler.stop");
     writeFileSync(profilePath, JSON.stringify(profile));
+    const heap = await session.post("HeapProfiler.stopSampling");
+    writeFileSync(profilePath.replace(/(\.cpuprofile)?$/, ".heapprofile"), JSON.stringify(heap.profile));
     session.disconnect();
   }
 }

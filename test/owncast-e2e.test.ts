@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Daemon } from "../packages/host/src/daemon.js";
 import { HS_URL, TestUser, clientRowFor, isReplyTo, registerUser, waitFor, type TestAccount } from "./support/synapse.js";
-import { OwncastSim, owncastSignature } from "./owncast/sim.js";
+import { OwncastSim, sendWebhook } from "./owncast/sim.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -138,15 +138,10 @@ describe("Owncast Sentry on a real Synapse", () => {
 
     // (The 1 s poll may see the new title first; either way the room gets exactly this notice.)
     const stream = sim.get("127.0.0.1").setTitle("Now with <b>bold</b> plans");
-    const body = JSON.stringify(stream.webhook("STREAM_TITLE_UPDATED"));
-    const unsigned = await fetch(url!, { method: "POST", headers: { "content-type": "application/json" }, body });
-    expect(unsigned.status).toBe(401);
-    const signed = await fetch(url!, {
-      method: "POST",
-      headers: { "content-type": "application/json", "owncast-signature": owncastSignature(SECRET, body, Math.floor(Date.now() / 1000)) },
-      body,
-    });
-    expect(signed.status).toBe(200);
+    const delivery = stream.webhook("STREAM_TITLE_UPDATED");
+    expect(await sendWebhook(url!, delivery)).toBe(401);
+    expect(await sendWebhook(url!, delivery, { badSignature: true })).toBe(401);
+    expect(await sendWebhook(url!, delivery, { secret: SECRET })).toBe(200);
     const notice = await user.waitForEvent(
       (e) => e.room_id === roomId && e.sender === bot.user_id && String(e.content.body).startsWith("📝"),
       30_000,

@@ -141,6 +141,23 @@ export class SimStream {
   }
 }
 
+/** How a delivery is signed: as Owncast 0.3.0 does, with a wrong secret, or not at all. */
+export type WebhookSigning = { secret: string; unixSeconds?: number } | { badSignature: true } | "unsigned";
+
+/** POSTs a delivery to a webhook URL the way Owncast does; resolves to the HTTP status. */
+export async function sendWebhook(url: string, payload: Record<string, unknown>, signing: WebhookSigning = "unsigned"): Promise<number> {
+  const body = JSON.stringify(payload);
+  const headers: Record<string, string> = { "content-type": "application/json", "user-agent": "Owncast/0.3.0" };
+  const now = Math.floor(Date.now() / 1000);
+  if (signing !== "unsigned") {
+    headers["owncast-signature"] =
+      "badSignature" in signing ? owncastSignature("not-the-secret", body, now) : owncastSignature(signing.secret, body, signing.unixSeconds ?? now);
+  }
+  const res = await fetch(url, { method: "POST", headers, body, redirect: "manual" });
+  await res.arrayBuffer();
+  return res.status;
+}
+
 function isoSeconds(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
 }

@@ -63,11 +63,14 @@ export class OwncastSentry extends Plugin {
   }
 
   override onConfigUpdate(config: Record<string, unknown>): void {
-    const old = this.fetcher;
     const interval = this.settings.pollIntervalMs;
-    this.configure(config);
-    old.close();
-    if (this.settings.pollIntervalMs !== interval) {
+    const settings = parseSettings(config);
+    const old = this.fetcher;
+    this.settings = settings;
+    this.fetcher = new OwncastHttpClient(settings.http, this.resolver);
+    // Requests already under way finish on the old connections; then those are closed.
+    void this.monitor.reconfigure(settings, this.fetcher).then(() => old.close());
+    if (settings.pollIntervalMs !== interval) {
       this.log.warn("poll_interval_seconds changed: it takes effect when the instance restarts");
     }
   }

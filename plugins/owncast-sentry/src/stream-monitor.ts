@@ -49,7 +49,8 @@ export interface MonitorDeps {
 }
 
 export class StreamMonitor {
-  private readonly locks = new Map<string, Promise<void>>();
+  /** Streams with an operation running, each with the operations waiting for it. */
+  private readonly locks = new Map<string, (() => void)[]>();
   private readonly now: () => number;
   private cycle: Promise<CycleStats> | null = null;
   /** Write counter, and the count at each stream's last write: tells a preloaded record is stale. */
@@ -64,19 +65,28 @@ export class StreamMonitor {
     return this.deps.settings;
   }
 
+  /**
+   * New settings and HTTP client (config update). Work already under way finishes with the old
+   * client; the returned promise resolves when no cycle started before the change is running.
+   */
+  reconfigure(settings: SentrySettings, fetcher: OwncastFetcher): Promise<void> {
+    this.deps.settings = settings;
+    this.deps.fetcher = fetcher;
+    return (this.cycle ?? Promise.resolve()).then(() => undefined, () => undefined);
+  }
+
   /** Runs operations on one stream one after another (a poll and a webhook never interleave). */
   private async withLock<T>(domain: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(domain) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((r) => (release = r));
-    const chained = previous.then(() => mine);
-    this.locks.set(domain, chained);
-    await previous;
+    const waiting = this.locks.get(domain);
+    if (waiting === undefined) this.locks.set(domain, []);
+    else await new Promise<void>((resolve) => waiting.push(resolve));
     try {
       return await fn();
     } finally {
-      release();
-      if (this.locks.get(domain) === chained) this.locks.delete(domain);
+      const queue = this.locks.get(domain)!;
+      const next = queue.shift();
+      if (next) next();
+      else this.locks.delete(domain);
     }
   }
 

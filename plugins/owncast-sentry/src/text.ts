@@ -12,6 +12,7 @@ const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066
 export function cleanText(value: unknown, max: number): string {
   if (typeof value !== "string") return "";
   const oneLine = value.replace(UNSAFE_CHARS, " ").replace(/\s+/g, " ").trim();
+  if (oneLine.length <= max) return oneLine; // UTF-16 length ≥ code points: nothing to cut
   const chars = Array.from(oneLine);
   return chars.length <= max ? oneLine : chars.slice(0, max).join("").trimEnd();
 }

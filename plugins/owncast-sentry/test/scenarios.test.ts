@@ -454,6 +454,20 @@ describe("webhooks", () => {
   });
 });
 
+describe("config", () => {
+  it("a config update applies to the next notice without a restart", async () => {
+    const s = await subscribed();
+    await h.plugin.__botyardConfigUpdate(testConfig(h.sim.port, { notice_msgtype: "m.notice", min_notification_interval_seconds: 0 }));
+    s.goLive("after update");
+    await h.poll();
+    expect(h.notices()[0]!["msgtype"]).toBe("m.notice");
+    h.clock.advance(1);
+    s.setTitle("again");
+    await h.poll();
+    expect(bodies()).toHaveLength(2);
+  });
+});
+
 describe("thumbnail", () => {
   it("uploads the live thumbnail and shows it in the go-live notice; a logo fallback that is SVG is not used", async () => {
     h.sim.add("pic.test", { thumbnail: TINY_JPEG });
