@@ -205,6 +205,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
         return this.status(next.id);
       }
       await this.options.records.putInstance({ ...next, state: rt.state, last_error: rt.lastError });
+      if (!next.enabled) this.cancelRestart(next.id);
       if (active && (!next.enabled || restartNeeded)) await this.doStop(next.id);
       if (restartNeeded && next.enabled) await this.doStart(next.id);
       return this.status(next.id);
@@ -462,12 +463,20 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     for (const id of affected) {
       const timer = setTimeout(() => {
         this.restartTimers.delete(id);
-        // Only what is still failed comes back; an operator's stop in between wins.
-        if (this.runtimes.get(id)?.state === "failed" && !this.stopping) void this.start(id).catch(() => undefined);
+        void this.restartFailed(id);
       }, delayMs);
       timer.unref();
       this.restartTimers.set(id, timer);
     }
+  }
+
+  /** Only what is still failed and enabled comes back; an operator's stop or disable in between wins. */
+  private async restartFailed(id: string): Promise<void> {
+    await this.locked(id, async () => {
+      if (this.stopping || this.runtimes.get(id)?.state !== "failed") return;
+      const row = await this.options.records.getInstance(id);
+      if (row?.enabled) await this.doStart(id);
+    }).catch((err: unknown) => this.instanceLog(id).error({ err: (err as Error).message }, "restart failed"));
   }
 
   private cancelRestart(id: string): void {
