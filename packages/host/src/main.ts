@@ -112,6 +112,21 @@ async function startCommand(configPath: string): Promise<void> {
   };
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
+  // A stray rejection in library code (a Matrix request nobody awaited) is logged, not fatal:
+  // plugins run in workers, and one lost promise must not take every bot down.
+  process.on("unhandledRejection", (reason) => {
+    const log = daemon.logging?.logger;
+    if (log) log.error({ err: reason }, "unhandled promise rejection");
+    else process.stderr.write(`botyard: unhandled promise rejection: ${String(reason)}\n`);
+  });
+  // An exception that unwound the stack leaves the host in an unknown state: stop and exit 1.
+  process.on("uncaughtException", (err) => {
+    const log = daemon.logging?.logger;
+    if (log) log.fatal({ err }, "uncaught exception; stopping");
+    else process.stderr.write(`botyard: uncaught exception: ${err.stack ?? err.message}\n`);
+    setTimeout(() => process.exit(1), 5_000).unref();
+    daemon.stop().finally(() => process.exit(1));
+  });
   try {
     await daemon.start();
   } catch (err) {
@@ -122,6 +137,10 @@ async function startCommand(configPath: string): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // better-sqlite3 13 and matrix-js-sdk need Node 22; on older versions the native module
+  // crashes with a segfault instead of an error, so say it first.
+  const major = Number(process.versions.node.split(".")[0]);
+  if (major < 22) fail(`botyard needs Node.js 22 or newer; this is ${process.version}`, 1);
   let parsed;
   try {
     parsed = parseArgs({
