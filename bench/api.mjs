@@ -1,0 +1,133 @@
+// Bench: the management API on loopback with autocannon. Prints figures, asserts nothing.
+//   node bench/api.mjs            (build first: npm run build, for packages/host/dist and build/plugins)
+// Figures: requests/s and latency (p50, p99) of
+//   - GET /instances with 100 instances (running, one echo worker), 10 connections, 10 s;
+// autocannon runs as a separate process against the API in this one.
+//   - POST /plugins/upload?allow_override=true of the echo plugin's .mbp (no instances), 1 connection, 10 s
+//     (installs are serialised by the registry, so more connections only queue).
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { spawn } from "node:child_process";
+
+if (process.argv[2] === "--load") {
+  const { default: autocannon } = await import("autocannon");
+  const { bodyFile, ...options } = JSON.parse(process.argv[3]);
+  const result = await autocannon({ ...options, body: bodyFile ? readFileSync(bodyFile) : undefined });
+  process.stdout.write(JSON.stringify(result));
+  process.exit(0);
+}
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const hostDist = join(root, "packages/host/dist");
+const bundlePath = join(root, "build/plugins/echo-v0.1.0.mbp");
+if (!existsSync(join(hostDist, "api/index.js")) || !existsSync(bundlePath)) {
+  console.error("bench/api.mjs: build first (npm run build)");
+  process.exit(1);
+}
+const { startApiServer, TokenIssuer } = await import(join(hostDist, "api/index.js"));
+const { PluginRegistry } = await import(join(hostDist, "bundles/index.js"));
+const { InstanceSupervisor } = await import(join(hostDist, "instances/index.js"));
+const { API_FEATURES } = await import(join(hostDist, "config/index.js"));
+const { createLogging } = await import(join(hostDist, "logging/index.js"));
+const { ClientPool } = await import(join(hostDist, "matrix/index.js"));
+const { HostStore } = await import(join(hostDist, "store/index.js"));
+
+const dir = await mkdtemp(join(tmpdir(), "botyard-bench-api-"));
+const config = {
+  database: join(dir, "botyard.db"),
+  plugin_directories: { upload: join(dir, "plugins"), load: [join(dir, "plugins")], trash: null },
+  plugin_databases: { sqlite: join(dir, "databases") },
+  server: {
+    hostname: "127.0.0.1", port: 0, public_url: "http://127.0.0.1:29316", ui_base_path: "/_matrix/maubot",
+    plugin_base_path: "/_matrix/maubot/plugin/", unshared_secret: "bench-secret-0123456789abcdef", token_expiry: 3600,
+  },
+  homeservers: {},
+  admins: { bench: "" },
+  api_features: Object.fromEntries(API_FEATURES.map((f) => [f, true])),
+  logging: { level: "warn", console: "off", file: null },
+  admin_room: null,
+};
+await mkdir(config.plugin_directories.upload, { recursive: true });
+await mkdir(config.plugin_databases.sqlite, { recursive: true });
+const logging = createLogging(config.logging);
+const store = HostStore.open(config.database);
+const registry = new PluginRegistry({
+  records: store, uploadDir: config.plugin_directories.upload, loadDirs: config.plugin_directories.load,
+  trashDir: null, codeDir: join(dir, "code"), logger: logging.logger,
+});
+await registry.loadAll();
+const clients = new ClientPool({ logger: logging.logger, rows: store });
+const supervisor = new InstanceSupervisor({
+  records: store, plugins: registry, clients, logger: logging.logger, databaseDir: config.plugin_databases.sqlite,
+  webappBaseUrl: "http://127.0.0.1:29316/_matrix/maubot/plugin/",
+});
+clients.attachSink(supervisor);
+const server = await startApiServer({ config, store, logging, registry, supervisor, clients, version: "bench" }, { port: 0 });
+const base = `http://127.0.0.1:${server.port}/_matrix/maubot/v1`;
+const token = new TokenIssuer(config.server.unshared_secret, 3600, () => true).issue("bench");
+const auth = { authorization: `Bearer ${token}` };
+
+// autocannon runs in its own process (this script with --load), so the load generator does not
+// share the API's event loop; the body goes through a file so binary bundles stay intact.
+function run(title, { url, method = "GET", headers = {}, body, connections }) {
+  return new Promise((resolveRun, reject) => {
+    let bodyFile = null;
+    if (body) {
+      bodyFile = join(dir, "body.bin");
+      writeFileSync(bodyFile, body);
+    }
+    const spec = JSON.stringify({ url, method, headers, bodyFile, connections, duration: 10 });
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--load", spec], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.on("error", reject);
+    child.on("close", () => {
+      let result;
+      try {
+        result = JSON.parse(out);
+      } catch {
+        return reject(new Error(`autocannon output: ${out.slice(0, 500)}`));
+      }
+      const ok = result["2xx"];
+      console.log(
+        `${title}: ${result.requests.average.toFixed(1)} req/s, latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ` +
+          `${ok} ok of ${result.requests.total} (non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}; status codes ${JSON.stringify(Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([k, v]) => [k, v.count])))})`,
+      );
+      resolveRun(result);
+    });
+  });
+}
+
+const bundle = readFileSync(bundlePath);
+console.log(`node ${process.version}, bundle ${bundlePath} (${bundle.length} bytes)`);
+const first = await fetch(`${base}/plugins/upload`, { method: "POST", headers: auth, body: bundle });
+if (first.status !== 201) throw new Error(`first upload: ${first.status} ${await first.text()}`);
+
+await run("POST /plugins/upload?allow_override=true (echo .mbp, 1 connection)", {
+  url: `${base}/plugins/upload?allow_override=true`, method: "POST", headers: { ...auth, "content-type": "application/zip" }, body: bundle, connections: 1,
+});
+
+store.putClient({
+  id: "@bench:localhost", homeserver: "http://127.0.0.1:9", access_token: "x", device_id: "D", enabled: false, next_batch: "", filter_id: "",
+  sync: false, autojoin: false, online: false, displayname: "disable", avatar_url: "disable",
+});
+for (let i = 0; i < 100; i++) {
+  const res = await fetch(`${base}/instance/bench${i}`, {
+    method: "PUT", headers: auth, body: JSON.stringify({ type: "org.botyard.echo", primary_user: "@bench:localhost" }),
+  });
+  if (res.status !== 201) throw new Error(`instance ${i}: ${res.status} ${await res.text()}`);
+}
+const list = await (await fetch(`${base}/instances`, { headers: auth })).json();
+const running = list.filter((i) => i.state === "running").length;
+console.log(`GET /instances body: ${JSON.stringify(list).length} bytes, ${list.length} instances (${running} running)`);
+await run("GET /instances with 100 instances (10 connections)", { url: `${base}/instances`, headers: auth, connections: 10 });
+
+await server.close();
+await supervisor.stopAll();
+await clients.stopAll();
+store.close();
+logging.close();
+await rm(dir, { recursive: true, force: true });
