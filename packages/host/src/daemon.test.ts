@@ -1,8 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { makeBundle, testManifest, testPluginSource } from "../test-support/plugin-fixtures.js";
 import { Daemon } from "./daemon.js";
+import { HostStore } from "./store/index.js";
 
 let dir: string;
 let daemon: Daemon | undefined;
@@ -86,5 +88,68 @@ describe("Daemon", () => {
     daemon = new Daemon({ configPath: writeConfig("api_features: {login: maybe}") });
     await expect(daemon.start()).rejects.toThrow("config.yaml: api_features.login must be boolean");
     await daemon.stop();
+  });
+});
+
+describe("Daemon with a running instance", () => {
+  it("loads bundles from the load folder, starts enabled instances, and stops within 5 s even when a plugin's stop hangs", async () => {
+    const configPath = writeConfig();
+    mkdirSync(path.join(dir, "plugins"), { recursive: true });
+    writeFileSync(
+      path.join(dir, "plugins", "test.plugin-v1.0.0.mbp"),
+      makeBundle({ manifest: testManifest(), files: { "index.js": testPluginSource() } }),
+    );
+    // The host db as an earlier run left it: a (disabled) bot account and two enabled instances,
+    // one whose plugin never finishes its stop().
+    const seed = HostStore.open(path.join(dir, "host.db"));
+    seed.putClient({
+      id: "@bot:127.0.0.1",
+      homeserver: "http://127.0.0.1:1",
+      access_token: "syt_unused",
+      device_id: "D",
+      enabled: false,
+      next_batch: "",
+      filter_id: "",
+      sync: true,
+      autojoin: false,
+      online: false,
+      displayname: "disable",
+      avatar_url: "disable",
+    });
+    for (const [id, config] of [["fine", ""], ["hangs", "slow_stop: true\n"]] as const) {
+      seed.putInstance({
+        id,
+        type: "test.plugin",
+        enabled: true,
+        primary_user: "@bot:127.0.0.1",
+        config,
+        database_engine: "sqlite",
+        isolated: false,
+        state: "stopped",
+        last_error: null,
+      });
+    }
+    seed.close();
+
+    daemon = new Daemon({ configPath });
+    await daemon.start();
+    expect(daemon.registry.list().map((p) => p.id)).toEqual(["test.plugin"]);
+    expect(daemon.supervisor.status("fine")).toEqual({ state: "running", lastError: null });
+    expect(daemon.supervisor.status("hangs").state).toBe("running");
+    expect(daemon.store.getInstance("fine")?.state).toBe("running");
+
+    const started = Date.now();
+    await daemon.stop();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(daemon.store.isOpen).toBe(false);
+
+    // What was stored survives for the next start.
+    const after = HostStore.open(path.join(dir, "host.db"));
+    try {
+      expect(after.listInstances().map((i) => i.id)).toEqual(["fine", "hangs"]);
+      expect(after.getInstance("fine")?.state).toBe("stopped");
+    } finally {
+      after.close();
+    }
   });
 });
