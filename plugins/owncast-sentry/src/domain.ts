@@ -4,7 +4,8 @@
 /**
  * `https://User@Stream.Example.com:8443/embed?x` → `stream.example.com`.
  * Scheme, userinfo, `user@` prefix, port, path, query and fragment are dropped; only
- * `[a-z0-9.-]` is kept and leading/trailing dots and dashes are trimmed. May return "".
+ * `[a-z0-9.-]` is kept and leading/trailing dots and dashes are trimmed. Returns "" when nothing
+ * usable is left or the result is longer than a DNS name can be.
  */
 export function domainify(input: string): string {
   let rest = input.trim();
@@ -15,5 +16,9 @@ export function domainify(input: string): string {
   rest = rest.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "").replace(/^\/\//, "");
   const host = rest.split(/[/?#]/, 1)[0] ?? "";
   const withoutPort = host.toLowerCase().split(":", 1)[0] ?? "";
-  return withoutPort.replace(/[^a-z0-9.-]/g, "").replace(/^[.-]+|[.-]+$/g, "");
+  const domain = withoutPort.replace(/[^a-z0-9.-]/g, "").replace(/^[.-]+|[.-]+$/g, "");
+  return domain.length <= MAX_DOMAIN_LENGTH ? domain : "";
 }
+
+/** DNS names are at most 253 characters. */
+const MAX_DOMAIN_LENGTH = 253;

@@ -25,7 +25,6 @@ export interface CycleStats {
   notices: number;
 }
 
-const THUMBNAIL_TYPES = new Set(["image/jpeg", "image/png", "image/gif", "image/webp"]);
 const MAX_WEBHOOK_BYTES = 64 * 1024;
 
 /** The event content of a formatted message: HTML plus a clean body, pinging nobody. */
@@ -175,11 +174,15 @@ export class StreamMonitor {
 
   private async fetchThumbnail(domain: string): Promise<string | null> {
     try {
-      const res = await this.deps.fetcher.get(domain, "/thumbnail.jpg", this.settings.http.maxThumbnailBytes);
+      const limit = this.settings.http.maxThumbnailBytes;
+      const res = await this.deps.fetcher.get(domain, "/thumbnail.jpg", limit);
       const type = res.contentType.split(";")[0]!.trim().toLowerCase();
-      // Owncast answers with its logo when there is no thumbnail yet; an SVG logo cannot be shown.
-      if (res.status !== 200 || !THUMBNAIL_TYPES.has(type) || res.body.length === 0) return null;
-      return await this.deps.sink.upload(res.body, type, `${domain}-thumbnail.${type.slice(6)}`);
+      // Without a frame yet, Owncast answers /thumbnail.jpg with its logo (any image type):
+      // only a JPEG that is not the logo is a thumbnail.
+      if (res.status !== 200 || type !== "image/jpeg" || res.body.length === 0) return null;
+      const logo = await this.deps.fetcher.get(domain, "/logo", limit).catch(() => null);
+      if (logo !== null && logo.status === 200 && logo.body.equals(res.body)) return null;
+      return await this.deps.sink.upload(res.body, type, `${domain}-thumbnail.jpg`);
     } catch (err) {
       this.deps.log.warn(`[${domain}] no thumbnail: ${(err as Error).message}`);
       return null;

@@ -17,6 +17,7 @@ describe("domainify", () => {
     ["<script>", "script"],
     ["", ""],
     ["https://", ""],
+    ["a".repeat(254), ""],
   ])("%j → %j", (input, expected) => {
     expect(domainify(input)).toBe(expected);
   });

@@ -469,14 +469,17 @@ describe("config", () => {
 });
 
 describe("thumbnail", () => {
-  it("uploads the live thumbnail and shows it in the go-live notice; a logo fallback that is SVG is not used", async () => {
+  it("uploads the live thumbnail and shows it in the go-live notice; the logo fallback (SVG or JPEG) is not used", async () => {
     h.sim.add("pic.test", { thumbnail: TINY_JPEG });
     h.sim.add("logo.test");
+    h.sim.add("jpeglogo.test", { logo: { contentType: "image/jpeg", data: Buffer.concat([TINY_JPEG, Buffer.from("logo")]) } });
     await h.start({ config: testConfig(await portOf(h), { thumbnail: true }) });
     await h.say("!subscribe pic.test");
     await h.say("!subscribe logo.test");
+    await h.say("!subscribe jpeglogo.test");
     h.sim.get("pic.test").goLive("pic");
     h.sim.get("logo.test").goLive("logo");
+    h.sim.get("jpeglogo.test").goLive("jpeg logo");
     await h.poll();
     const uploads = h.test.callsOf("uploadMedia");
     expect(uploads).toHaveLength(1);
