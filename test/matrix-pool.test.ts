@@ -21,7 +21,8 @@ describe("ClientPool on a real Synapse", () => {
   const pools: ClientPool[] = [];
 
   async function startPool(s: RecordingSink, rows = [clientRowFor(bot)]): Promise<ClientPool> {
-    const p = new ClientPool({ logger: silent, sink: s });
+    // A short sweep with a small keep, so every test below also runs across timeline trims.
+    const p = new ClientPool({ logger: silent, sink: s, timelineKeep: 5, sweepIntervalMs: 300 });
     s.caller = p;
     pools.push(p);
     await p.startAll(rows);
@@ -169,6 +170,16 @@ describe("ClientPool on a real Synapse", () => {
     await user.waitForEvent((e) => e.event_id === ids[ids.length - 1]);
     const order = user.events.filter((e) => ids.includes(e.event_id)).map((e) => e.content.body);
     expect(order).toEqual(Array.from({ length: 15 }, (_, i) => `seq ${i}`));
+  });
+
+  it("drops old live timeline events to bound memory, and keeps receiving", async () => {
+    for (let i = 0; i < 12; i++) await user.send(roomId, `filler ${i}`);
+    const last = await user.send(roomId, "after the fillers");
+    await sink.waitFor(last);
+    // 13 new events in one room; the sweep keeps at most 5 (plus what arrives after a sweep).
+    await waitFor(() => (pool.memoryStats(bot.user_id)?.largest_timeline ?? 99) <= 5, 10_000, "the timeline to be trimmed");
+    const ping = await user.send(roomId, "!ping after trimming");
+    await user.waitForEvent(isReplyTo(ping), 20_000, "a reply after trimming");
   });
 
   it("answers !help with the commands of every instance of the bot", async () => {

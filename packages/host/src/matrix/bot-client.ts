@@ -62,6 +62,18 @@ export interface BotClientOptions {
   retry?: RetryPolicy;
   /** Longest wait between start attempts while the homeserver is unreachable. */
   maxStartBackoffMs?: number;
+  /** Live timeline events kept per room between sweeps (default 50) and the sweep period (default 60 s). */
+  timelineKeep?: number;
+  sweepIntervalMs?: number;
+}
+
+/** What the SDK holds in memory for one client. */
+export interface ClientMemoryStats {
+  rooms: number;
+  /** Events in the live timelines of all rooms. */
+  timeline_events: number;
+  /** Events in the longest live timeline. */
+  largest_timeline: number;
 }
 
 const TIMELINE_LIMIT = 10;
@@ -266,8 +278,15 @@ export class BotClient {
           break;
         } catch (err) {
           if (!this.running) return;
-          if (isUnknownToken(err)) return; // onTokenRejected has recorded it
-          this.state.last_error = `Homeserver ${this.row.homeserver} not reachable (${describe(err)}); retrying in ${Math.round(backoff / 1000)} s`;
+          if (isUnknownToken(err)) {
+            this.onTokenRejected(err); // usually already done by the SDK's SessionLoggedOut
+            return;
+          }
+          // Anything else may pass (a homeserver still starting answers 5xx): keep trying.
+          const retry = `retrying in ${Math.round(backoff / 1000)} s`;
+          this.state.last_error = isUnreachable(err)
+            ? `Homeserver ${this.row.homeserver} not reachable (${describe(err)}); ${retry}`
+            : `whoami failed (${describe(err)}); ${retry}`;
           log.warn({ err: describe(err), retry_in_ms: backoff }, "whoami failed, retrying");
           firstAttemptDone();
           try {
@@ -393,7 +412,7 @@ export class BotClient {
     // its starter synchronously, before its first await, so it can be removed right here.
     const rtcStarter = (client as unknown as { startMatrixRTC?: (...args: unknown[]) => void }).startMatrixRTC;
     if (rtcStarter) client.off(ClientEvent.Sync, rtcStarter as never);
-    this.sweepTimer = setInterval(() => this.trimTimelines(), SWEEP_INTERVAL_MS);
+    this.sweepTimer = setInterval(() => this.trimTimelines(), this.options.sweepIntervalMs ?? SWEEP_INTERVAL_MS);
     this.sweepTimer.unref();
   }
 
@@ -437,8 +456,17 @@ export class BotClient {
     const client = this.client;
     if (!client) return;
     for (const room of client.getRooms()) {
-      if (room.getLiveTimeline().getEvents().length > LIVE_TIMELINE_KEEP) room.resetLiveTimeline(null, null);
+      try {
+        if (room.getLiveTimeline().getEvents().length > (this.options.timelineKeep ?? LIVE_TIMELINE_KEEP)) room.resetLiveTimeline(null, null);
+      } catch (err) {
+        this.options.log.debug({ err: describe(err), room_id: room.roomId }, "could not trim the timeline");
+      }
     }
+  }
+
+  memoryStats(): ClientMemoryStats {
+    const sizes = (this.client?.getRooms() ?? []).map((r) => r.getLiveTimeline().getEvents().length);
+    return { rooms: sizes.length, timeline_events: sizes.reduce((a, b) => a + b, 0), largest_timeline: Math.max(0, ...sizes) };
   }
 
   // ---- Matrix calls ------------------------------------------------------------------------

@@ -6,12 +6,12 @@ import type { ClientMethod, ClientParams, ClientResult, MatrixEvent } from "@bot
 import type { ClientCaller, RoomEventSink } from "../ports.js";
 import type { ClientRow } from "../store/types.js";
 import { clientLogger } from "../logging/logging.js";
-import { BotClient, MatrixCallError, type ClientStatus } from "./bot-client.js";
+import { BotClient, MatrixCallError, type ClientMemoryStats, type ClientStatus } from "./bot-client.js";
 import { helpIsTaken, isHelpRequest, renderHelp } from "./help-command.js";
 import type { RetryPolicy } from "./request-retry.js";
 import { quietSdkRootLogger } from "./sdk-logger.js";
 
-export type { ClientStatus } from "./bot-client.js";
+export type { ClientMemoryStats, ClientStatus } from "./bot-client.js";
 
 /** Where startAll() reads the client rows (HostStore satisfies it). */
 export interface ClientRowSource {
@@ -28,6 +28,9 @@ export interface ClientPoolOptions {
   retry?: RetryPolicy;
   /** Longest wait between start attempts while a homeserver is unreachable (default 60 s). */
   maxStartBackoffMs?: number;
+  /** Live timeline events kept per room between sweeps (default 50) and the sweep period (default 60 s). */
+  timelineKeep?: number;
+  sweepIntervalMs?: number;
 }
 
 const STOPPED: ClientStatus = { started: false, sync_ok: false, remote_displayname: null, remote_avatar_url: null, last_error: null };
@@ -68,6 +71,8 @@ export class ClientPool implements ClientCaller {
       timelineLimit: this.options.timelineLimit,
       retry: this.options.retry,
       maxStartBackoffMs: this.options.maxStartBackoffMs,
+      timelineKeep: this.options.timelineKeep,
+      sweepIntervalMs: this.options.sweepIntervalMs,
     });
     this.clients.set(row.id, client);
     if (row.enabled) await client.start();
@@ -100,6 +105,11 @@ export class ClientPool implements ClientCaller {
 
   status(id: string): ClientStatus {
     return this.clients.get(id)?.status() ?? { ...STOPPED };
+  }
+
+  /** Rooms and live timeline events the SDK holds for a client (null when unknown). */
+  memoryStats(id: string): ClientMemoryStats | null {
+    return this.clients.get(id)?.memoryStats() ?? null;
   }
 
   has(id: string): boolean {

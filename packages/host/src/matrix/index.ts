@@ -1,5 +1,5 @@
 // The Matrix side of the host: bot accounts (ClientPool), account creation, message formatting.
-export { ClientPool, type ClientPoolOptions, type ClientRowSource, type ClientStatus } from "./client-pool.js";
+export { ClientPool, type ClientMemoryStats, type ClientPoolOptions, type ClientRowSource, type ClientStatus } from "./client-pool.js";
 export { MatrixCallError } from "./bot-client.js";
 export {
   AccountError,
