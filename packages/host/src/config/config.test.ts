@@ -64,6 +64,12 @@ describe("config validation", () => {
     );
   });
 
+  it("refuses a maubot PostgreSQL database URL with a reason", async () => {
+    expect(await loadError(`database: postgresql://u:p@db/maubot\nserver: {unshared_secret: ${SECRET}}\n`)).toMatch(
+      /^config\.yaml: database: botyard keeps its data in SQLite/,
+    );
+  });
+
   it("reports broken YAML with the file name", async () => {
     expect(await loadError(`server: [1, 2\n`)).toMatch(/^config\.yaml: not valid YAML/);
   });

@@ -44,6 +44,9 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
   validateConfigData(raw, label);
   const data = raw as RawConfig;
 
+  if (/^postgres(ql)?:/i.test(data.database)) {
+    throw new ConfigError(`${label}: database: botyard keeps its data in SQLite; give a file path (PostgreSQL is not supported)`);
+  }
   const configDir = path.dirname(absolute);
   const source: SecretSource = {
     configDir,
