@@ -12,6 +12,7 @@
 
 import http from "node:http";
 import https from "node:https";
+import tls from "node:tls";
 import { lookup as dnsLookup } from "node:dns/promises";
 import { isIP, type Socket } from "node:net";
 import { isNonPublicAddress } from "./address-policy.js";
@@ -84,7 +85,15 @@ export class OwncastHttpClient implements OwncastFetcher {
   private inFlight = 0;
   private readonly dnsCache = new Map<string, { addresses: ResolvedAddress[]; expires: number }>();
 
-  constructor(private readonly settings: HttpSettings, private readonly resolver: Resolver = systemResolver) {
+  /**
+   * `trustedCa`: extra PEM certificates to trust besides the system's (a private CA, or a test's
+   * self-signed certificate); certificates are always verified against the stream's name.
+   */
+  constructor(
+    private readonly settings: HttpSettings,
+    private readonly resolver: Resolver = systemResolver,
+    trustedCa?: string,
+  ) {
     const perAddress = Math.min(settings.concurrency, settings.maxSockets);
     const options = {
       keepAlive: true,
@@ -95,6 +104,7 @@ export class OwncastHttpClient implements OwncastFetcher {
       maxFreeSockets: settings.scheme === "https" ? 1 : perAddress,
       scheduling: "lifo" as const,
       timeout: 120_000,
+      ...(trustedCa ? { ca: [...tls.rootCertificates, trustedCa] } : {}),
     };
     this.agent = settings.scheme === "https" ? new https.Agent(options) : new http.Agent(options);
     this.slots = new Semaphore(Math.min(settings.concurrency, settings.maxSockets));

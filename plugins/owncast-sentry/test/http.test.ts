@@ -1,7 +1,9 @@
 // The HTTP client against the simulated Owncast: pool bound, timeouts, redirects, User-Agent,
 // and the address policy applied on the resolved address.
 
+import { readFileSync } from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { OwncastHttpClient, USER_AGENT, type Resolver } from "../src/owncast-http.js";
@@ -37,6 +39,28 @@ describe("address policy", () => {
 });
 
 describe("OwncastHttpClient", () => {
+  it("https: connects to the checked address, sends the stream's name as Host and SNI, and verifies the certificate against it", async () => {
+    const fixture = (f: string) => readFileSync(new URL(`./fixtures/${f}`, import.meta.url), "utf8");
+    const cert = fixture("stream.test.cert.pem");
+    const seen: string[] = [];
+    const server = https.createServer({ key: fixture("stream.test.key.pem"), cert }, (req, res) => {
+      seen.push(`${(req.socket as import("node:tls").TLSSocket).servername} ${req.headers.host}`);
+      res.end("{}");
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    cleanups.push(() => new Promise((r) => server.close(r)));
+    const port = (server.address() as AddressInfo).port;
+    const settings = parseSettings({ http: { scheme: "https", port, allow_private_addresses: true } }).http;
+    const c = new OwncastHttpClient(settings, toLoopback, cert);
+    cleanups.push(() => c.close());
+    expect((await c.get("stream.test", "/api/status", 1024)).status).toBe(200);
+    expect(seen).toEqual([`stream.test stream.test:${port}`]);
+    await expect(c.get("other.test", "/api/status", 1024)).rejects.toThrow(/altnames|does not match/i);
+    const untrusting = new OwncastHttpClient(settings, toLoopback);
+    cleanups.push(() => untrusting.close());
+    await expect(untrusting.get("stream.test", "/api/status", 1024)).rejects.toThrow(/self.signed/i);
+  });
+
   it("sends the fixed User-Agent and reads the answer", async () => {
     let ua = "";
     const server = http.createServer((req, res) => {
