@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { API_PREFIX, buildApi } from "./app.js";
 import type { ApiDeps } from "./deps.js";
+import { DatabaseConsole } from "./database-console/database-console.js";
 import { LogSocketServer } from "./log-socket.js";
 
 export interface ApiServer {
@@ -40,6 +41,7 @@ export async function startApiServer(deps: ApiDeps, options: { port?: number; ho
     close() {
       closing ??= new Promise<void>((resolve) => {
         logs?.close();
+        DatabaseConsole.killAll();
         server.close(() => resolve());
         server.closeIdleConnections();
         // Requests still running after a second are cut, so shutdown stays bounded.

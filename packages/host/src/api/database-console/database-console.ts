@@ -1,15 +1,28 @@
 // The instance database console: table introspection and queries on an instance's SQLite file,
 // each run in a short-lived child process killed at the wall-clock limit, so a runaway query
 // (a recursive CTE that never ends) costs one process and never the host's event loop.
-import { fork } from "node:child_process";
+import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { ApiError } from "../../errors.js";
 import type { ConsoleJob, ConsoleReply, QueryResult, TablesResult } from "./protocol.js";
 
 // From src/ under vitest this file is .ts and Node strips the types of the child; from dist/ it is .js.
+const STARTUP_TIMEOUT_MS = 30_000;
+
+// A console process stuck in native code outlives a disconnected parent, so the host kills
+// whatever is still running when it exits.
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
 const PROCESS_FILE = fileURLToPath(new URL(`./console-process${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url));
 
 export class DatabaseConsole {
+  /** Kills every console process still running (the API server is closing). */
+  static killAll(): void {
+    for (const child of running) child.kill("SIGKILL");
+  }
+
   constructor(
     private readonly timeoutMs: number,
     private readonly maxRows: number,
@@ -30,6 +43,7 @@ export class DatabaseConsole {
         execArgv: ["--max-old-space-size=256", "--disable-warning=ExperimentalWarning"],
         serialization: "advanced",
       });
+      running.add(child);
       let settled = false;
       let stderr = "";
       child.stderr?.setEncoding("utf8").on("data", (d: string) => {
@@ -41,11 +55,22 @@ export class DatabaseConsole {
         clearTimeout(timer);
         fn();
       };
-      const timer = setTimeout(() => {
+      // Until the child is ready only a generous start-up bound applies; then the query's limit.
+      let timer = setTimeout(() => {
         child.kill("SIGKILL");
-        finish(() => reject(sqlFailure("sql_timeout", sql, `The query did not finish within ${this.timeoutMs} ms and was stopped`)));
-      }, this.timeoutMs);
-      child.once("message", (reply: ConsoleReply) => {
+        finish(() => reject(new Error("the database console process did not start")));
+      }, STARTUP_TIMEOUT_MS);
+      child.on("message", (message: "ready" | ConsoleReply) => {
+        if (message === "ready") {
+          clearTimeout(timer);
+          timer = setTimeout(() => {
+            child.kill("SIGKILL");
+            finish(() => reject(sqlFailure("sql_timeout", sql, `The query did not finish within ${this.timeoutMs} ms and was stopped`)));
+          }, this.timeoutMs);
+          child.send(job);
+          return;
+        }
+        const reply = message;
         finish(() => {
           if (reply.ok) resolve(reply.result);
           else reject(sqlFailure(reply.kind === "not_allowed" ? "sql_not_allowed" : "sql_error", sql, reply.error));
@@ -53,9 +78,9 @@ export class DatabaseConsole {
       });
       child.once("error", (err) => finish(() => reject(err)));
       child.once("exit", (code, signal) => {
+        running.delete(child);
         finish(() => reject(new Error(`database console process exited (${signal ?? code}) without an answer: ${stderr.trim()}`)));
       });
-      child.send(job);
     });
   }
 }
