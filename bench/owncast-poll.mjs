@@ -112,6 +112,8 @@ async function measure(label) {
   if (process.env.OWNCAST_BENCH_MEMORY) {
     global.gc?.();
     const m = process.memoryUsage();
+    const v8 = await import("node:v8");
+    console.log("  spaces:", v8.getHeapSpaceStatistics().map((x) => `${x.space_name.replace("_space", "")} ${mb(x.space_size)}/${mb(x.space_used_size)}`).join(", "));
     console.log(`  memory: rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}`);
   }
   console.log(

@@ -58,7 +58,9 @@ export class OwncastSentry extends Plugin {
   }
 
   override async stop(): Promise<void> {
+    const cycleDone = this.monitor?.shutdown();
     this.fetcher?.close();
+    await cycleDone;
     await this.firstCycle;
   }
 

@@ -52,6 +52,7 @@ export class StreamMonitor {
   private readonly locks = new Map<string, (() => void)[]>();
   private readonly now: () => number;
   private cycle: Promise<CycleStats> | null = null;
+  private stopping = false;
   /** Write counter, and the count at each stream's last write: tells a preloaded record is stale. */
   private writes = 0;
   private readonly lastWrite = new Map<string, number>();
@@ -89,9 +90,19 @@ export class StreamMonitor {
     }
   }
 
+  /**
+   * The instance is stopping: requests cut short by closing the HTTP client are not failures of
+   * the stream, so they are not recorded (a restart must not advance the backoff).
+   */
+  shutdown(): Promise<void> {
+    this.stopping = true;
+    return (this.cycle ?? Promise.resolve()).then(() => undefined, () => undefined);
+  }
+
   /** One poll cycle over every subscribed stream; a cycle still running is joined, not doubled. */
   pollAll(): Promise<CycleStats> {
     if (this.cycle) return this.cycle;
+    if (this.stopping) return Promise.resolve({ streams: 0, queried: 0, skipped: 0, failed: 0, notices: 0 });
     this.cycle = this.runCycle().finally(() => (this.cycle = null));
     return this.cycle;
   }
@@ -133,6 +144,7 @@ export class StreamMonitor {
       if (stats) stats.queried++;
       const status = await this.fetchStatus(domain);
       if (!status.ok) {
+        if (this.stopping) return;
         if (stats) stats.failed++;
         this.deps.log.warn(`[${domain}] status check failed (${record.failureCount + 1} in a row): ${status.error}`);
         await this.apply(record, observeFailure(record, this.now(), rules));

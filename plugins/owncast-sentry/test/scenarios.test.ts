@@ -372,6 +372,18 @@ describe("unreachable instances", () => {
     expect(h.query("SELECT * FROM streams")).toEqual([]);
   });
 
+  it("stopping the instance in the middle of a poll records no failure", async () => {
+    const s = await subscribed();
+    s.set({ mode: "hang" });
+    const before = s.count("/api/status");
+    const cycle = h.poll();
+    for (let i = 0; i < 200 && s.count("/api/status") === before; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(s.count("/api/status")).toBe(before + 1);
+    await h.plugin.__botyardStop();
+    await cycle;
+    expect(h.query("SELECT failure_counter, first_failure_at FROM streams")).toEqual([{ failure_counter: 0, first_failure_at: null }]);
+  });
+
   it("a stream that answers again is reset", async () => {
     const s = await subscribed();
     s.set({ mode: "http500" });
