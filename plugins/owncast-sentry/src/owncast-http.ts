@@ -153,6 +153,8 @@ export class OwncastHttpClient implements OwncastFetcher {
         } catch (err) {
           throw new FetchError(`${domain} does not resolve: ${(err as Error).message}`, "ENOTFOUND");
         }
+        // Domains that are no longer polled would stay forever: start over when it gets large.
+        if (this.dnsCache.size >= DNS_CACHE_ENTRIES) this.dnsCache.clear();
         this.dnsCache.set(domain, { addresses, expires: Date.now() + DNS_CACHE_MS });
       }
     }
@@ -276,3 +278,4 @@ class StaleSocketError extends Error {}
 
 /** How long a resolution is reused (the connection goes to the address checked then). */
 const DNS_CACHE_MS = 300_000;
+const DNS_CACHE_ENTRIES = 100_000;
