@@ -7,6 +7,7 @@ import * as accountCalls from "../matrix/accounts.js";
 import { DatabaseConsole } from "./database-console/database-console.js";
 import { DEFAULT_LIMITS, type ApiDeps } from "./deps.js";
 import { LoginThrottle } from "./login-throttle.js";
+import { accessLogMiddleware } from "./middleware/access-log.js";
 import { authMiddleware } from "./middleware/auth.js";
 import { errorMiddleware } from "./middleware/errors.js";
 import { pluginWebMiddleware } from "./plugin-web.js";
@@ -16,6 +17,7 @@ import { registerClientAuthRoutes } from "./routes/client-auth.js";
 import { registerClientProxyRoutes } from "./routes/client-proxy.js";
 import { registerClientRoutes } from "./routes/clients.js";
 import { registerDatabaseRoutes } from "./routes/database.js";
+import { registerDebugOpenRoutes } from "./routes/debug-open.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerInstanceRoutes } from "./routes/instances.js";
 import { registerPluginRoutes } from "./routes/plugins.js";
@@ -45,6 +47,7 @@ export function buildApi(deps: ApiDeps): ApiApp {
 
   const app = new Koa({ proxy: false });
   app.silent = true;
+  app.use(accessLogMiddleware(log));
   app.use(errorMiddleware(log));
   app.use(pluginWebMiddleware(context));
 
@@ -65,6 +68,7 @@ export function buildApi(deps: ApiDeps): ApiApp {
   registerClientRoutes(router, context);
   registerClientAuthRoutes(router, context);
   registerClientProxyRoutes(router, context);
+  registerDebugOpenRoutes(router, context);
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   return { app, context };

@@ -36,6 +36,7 @@ const PROTECTED: Array<[string, string]> = [
   ["POST", "/client/auth/hs/register"],
   ["POST", "/client/auth/hs/login"],
   ["GET", "/proxy/@a:b/_matrix/client/v3/account/whoami"],
+  ["GET", "/debug/open"],
   ["GET", "/no/such/route"],
 ];
 
@@ -188,6 +189,11 @@ describe("management API auth", () => {
     expect(anon.json).toEqual({ status: "ok" });
     const full = await h.request("GET", `${V1}/health`);
     expect(full.json).toMatchObject({ status: "ok", instances: { running: 0, stopped: 0, failed: 0 }, clients: [{ id: "@bot:test", sync_ok: false, started: false }] });
+  });
+
+  it("answers maubot's dev_open probe with enabled: false", async () => {
+    h = await startApiHarness();
+    expect((await h.request("GET", `${V1}/debug/open`)).json).toEqual({ enabled: false });
   });
 
   it("serves paths.json at ui_base_path like maubot", async () => {

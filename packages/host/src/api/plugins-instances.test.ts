@@ -72,6 +72,17 @@ describe("plugin routes", () => {
   });
 });
 
+describe("plugin reload failure", () => {
+  it("answers 500 plugin_reload_fail when the bundle file is gone", async () => {
+    h = await startApiHarness();
+    const up = await h.request("POST", `${V1}/plugins/upload`, { raw: bundle() });
+    const { rm } = await import("node:fs/promises");
+    await rm(up.json.path);
+    const res = await h.request("POST", `${V1}/plugin/test.plugin/reload`);
+    expect([res.status, res.json.errcode]).toEqual([500, "plugin_reload_fail"]);
+  });
+});
+
 describe("instance routes", () => {
   it("creates a running instance (201) with maubot's fields plus state, last_error and isolated; ids are lower-cased", async () => {
     h = await withPluginAndClient();
