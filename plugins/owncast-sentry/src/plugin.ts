@@ -1,7 +1,7 @@
 // The botyard plugin: commands, the poll schedule and the webhook endpoint, wired onto the
 // plain modules that do the work (store, rules, HTTP client, messages).
 
-import { Plugin, arg, userPowerLevel, type MessageContext, type Migration } from "@botyard/sdk";
+import { Plugin, arg, userPowerLevel, type MessageContext, type Migration, type TaskHandle } from "@botyard/sdk";
 import { domainify } from "./domain.js";
 import { formatLive, formatSubscriptions, replies, type FormattedMessage, type ListedStream } from "./messages.js";
 import { OwncastHttpClient, type OwncastFetcher, type Resolver } from "./owncast-http.js";
@@ -16,6 +16,8 @@ export class OwncastSentry extends Plugin {
   private fetcher!: OwncastFetcher;
   private monitor!: StreamMonitor;
   private firstCycle: Promise<unknown> = Promise.resolve();
+  /** The periodic poll (tests that script time cancel it and run cycles themselves). */
+  protected pollTask: TaskHandle | null = null;
 
   /** Overridable by tests and benches (names mapped to 127.0.0.1); the system resolver otherwise. */
   protected resolver?: Resolver;
@@ -47,7 +49,7 @@ export class OwncastSentry extends Plugin {
   override start(): void {
     this.store = new SentryStore(this.db);
     this.configure(this.config);
-    this.scheduler.every(this.settings.pollIntervalMs, () => this.pollNow(), { name: "poll" });
+    this.pollTask = this.scheduler.every(this.settings.pollIntervalMs, () => this.pollNow(), { name: "poll" });
     // Right away too: all state is in the database, so a restart just carries on.
     this.firstCycle = this.pollNow().catch((err: Error) => this.log.error(`poll cycle failed: ${err.message}`));
   }
