@@ -29,6 +29,14 @@ export interface Bundle {
   sha256: string;
 }
 
+/** What a loaded plugin keeps of its bundle: everything but the file contents (they are on disk). */
+export type BundleInfo = Omit<Bundle, "files"> & { fileNames: readonly string[] };
+
+export function bundleInfo(bundle: Bundle): BundleInfo {
+  const { files, ...rest } = bundle;
+  return { ...rest, fileNames: [...files.keys()] };
+}
+
 export interface ReadBundleOptions {
   /** The running host's version, checked against the manifest's `botyard` range. */
   hostVersion?: string;

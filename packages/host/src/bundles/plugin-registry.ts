@@ -10,7 +10,7 @@ import type { InstanceRow, PluginRow } from "../store/types.js";
 import { probePluginModule } from "../instances/module-probe.js";
 import { BundleError } from "./bundle-error.js";
 import { extractBundle, removeExtracted } from "./bundle-files.js";
-import { type Bundle, readBundle } from "./bundle-reader.js";
+import { type Bundle, type BundleInfo, bundleInfo, readBundle } from "./bundle-reader.js";
 import { trashFile } from "./trash.js";
 
 /** What the registry needs from the host store (HostStore has these). */
@@ -36,7 +36,7 @@ export interface LoadedPlugin {
   version: string;
   /** The .mbp file. */
   path: string;
-  bundle: Bundle;
+  bundle: BundleInfo;
   /** Extracted files, imported by the plugin's workers. */
   codeDir: string;
   loadedAt: number;
@@ -138,7 +138,7 @@ export class PluginRegistry {
         await removeExtracted(codeDir);
         throw err;
       }
-      const plugin: LoadedPlugin = { id, version, path, bundle, codeDir, loadedAt: Date.now() };
+      const plugin: LoadedPlugin = { id, version, path, bundle: bundleInfo(bundle), codeDir, loadedAt: Date.now() };
       if (!old) {
         this.plugins.set(id, plugin);
         await this.options.records.putPlugin(rowOf(plugin));
@@ -183,7 +183,7 @@ export class PluginRegistry {
         throw new BundleError("pid_mismatch", `The file ${old.path} now holds plugin ${bundle.manifest.id}, not ${id}.`);
       }
       const codeDir = await this.checkedExtract(bundle);
-      const plugin: LoadedPlugin = { id, version: bundle.manifest.version, path: old.path, bundle, codeDir, loadedAt: Date.now() };
+      const plugin: LoadedPlugin = { id, version: bundle.manifest.version, path: old.path, bundle: bundleInfo(bundle), codeDir, loadedAt: Date.now() };
       await this.replace(old, plugin, { trashOld: false });
       return plugin;
     });
@@ -194,7 +194,7 @@ export class PluginRegistry {
     try {
       const bundle = readBundle(await readFile(path), { hostVersion: this.options.hostVersion });
       const codeDir = await this.checkedExtract(bundle);
-      plugin = { id: bundle.manifest.id, version: bundle.manifest.version, path, bundle, codeDir, loadedAt: Date.now() };
+      plugin = { id: bundle.manifest.id, version: bundle.manifest.version, path, bundle: bundleInfo(bundle), codeDir, loadedAt: Date.now() };
     } catch (err) {
       this.log.error({ file: path, err: (err as Error).message }, `failed to load ${basename(path)}: ${(err as Error).message}; moving it to the trash`);
       await trashFile(path, "error", this.options.trashDir).catch((e: unknown) => this.log.error({ err: e }, "could not trash the bundle"));

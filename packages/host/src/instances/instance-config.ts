@@ -25,7 +25,7 @@ export function mergeConfig(base: Record<string, unknown>, over: Record<string, 
   return out;
 }
 
-export function resolveInstanceConfig(bundle: Bundle, yamlText: string): Record<string, unknown> {
+export function resolveInstanceConfig(bundle: Pick<Bundle, "baseConfig" | "validateConfig">, yamlText: string): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = yamlText.trim() === "" ? {} : YAML.parse(yamlText);
