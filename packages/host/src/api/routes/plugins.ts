@@ -7,7 +7,7 @@ import { pluginJson } from "../serialize.js";
 
 export function registerPluginRoutes(router: Router, rc: RouteContext): void {
   const { deps } = rc;
-  const { features } = { features: deps.config.api_features };
+  const features = deps.config.api_features;
 
   const mustGet = (id: string) => {
     const plugin = deps.registry.get(id);
