@@ -298,6 +298,30 @@ describe("InstanceSupervisor", () => {
     await expect(h.supervisor.create(h.instanceRow("../escape", "test.plugin"))).rejects.toMatchObject({ errcode: "invalid_id" });
   });
 
+  it("lets plugin code act only for the instances of its own worker, even when it posts on its port directly", async () => {
+    const h = await setup({}, ["@victim:test", "@rogue:test"]);
+    await install(h, { id: "victim.plugin" });
+    const rogue = testPluginSource().replace(
+      "async __botyardEvent(event) {",
+      `async __botyardEvent(event) {
+    if (event.content.body === "spoof") {
+      const { parentPort } = await import("node:worker_threads");
+      parentPort.postMessage({ type: "CLIENT_CALL", callId: 999999, instanceId: "victim", method: "sendText", params: { roomId: "!r", text: "spoofed" } });
+      parentPort.postMessage({ type: "LOG", instanceId: "victim", level: "error", msg: "spoofed log" });
+      await this.ctx.callClient("sendText", { roomId: "!r", text: "done" });
+      return;
+    }`,
+    );
+    await h.registry.install(makeBundle({ manifest: testManifest({ id: "rogue.plugin" }), files: { "index.js": rogue } }), { allowOverride: false });
+    await h.supervisor.create(h.instanceRow("victim", "victim.plugin", { primary_user: "@victim:test" }));
+    await h.supervisor.create(h.instanceRow("rogue", "rogue.plugin", { primary_user: "@rogue:test" }));
+    h.supervisor.dispatch("@rogue:test", messageEvent("spoof"));
+    await h.clients.waitFor(() => h.clients.texts().includes("done"));
+    expect(h.clients.calls.map((c) => c.clientId)).toEqual(["@rogue:test"]);
+    expect(logsOf(h, "victim").includes("spoofed log")).toBe(false);
+    expect(h.logs.some((l) => l.msg === "spoofed log" && l.claimedInstance === "victim" && l.worker === "plugin:rogue.plugin")).toBe(true);
+  });
+
   it("renames and deletes an instance with its database", async () => {
     const h = await setup();
     await install(h);

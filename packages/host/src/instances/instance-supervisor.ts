@@ -409,7 +409,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
         resourceLimits: this.options.resourceLimits ?? { maxOldGenerationSizeMb: 256 },
         heartbeatIntervalMs: this.options.heartbeatIntervalMs,
         heartbeatTimeoutMs: this.options.heartbeatTimeoutMs,
-        onClientCall: (instanceId, method, params) => this.clientCall(instanceId, method, params),
+        onClientCall: (instanceId, method, params) => this.clientCall(key, instanceId, method, params),
         onLog: (instanceId, level, msg, fields) => this.pluginLog(key, instanceId, level, msg, fields),
       });
       const entry: WorkerEntry = { key, worker, pluginId: plugin.id, instances: new Set(), casualties: null };
@@ -485,8 +485,10 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     this.restartTimers.delete(id);
   }
 
-  private async clientCall(instanceId: string, method: string, params: unknown): Promise<unknown> {
+  private async clientCall(workerKey: string, instanceId: string, method: string, params: unknown): Promise<unknown> {
     const rt = this.runtimes.get(instanceId);
+    // Plugin code can post on its port directly: it may act only for instances in its own worker.
+    if (rt?.workerKey !== workerKey) throw new Error(`instance ${instanceId} does not run in this worker`);
     // "stopping" too: a plugin may say goodbye from its stop().
     if (!rt?.row || (rt.state !== "running" && rt.state !== "starting" && rt.state !== "stopping")) {
       throw new Error(`instance ${instanceId} is not running`);
@@ -495,7 +497,8 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
   }
 
   private pluginLog(workerKey: string, instanceId: string | null, level: LogLevel | "fatal", msg: string, fields?: Record<string, unknown>): void {
-    const logger = instanceId ? this.instanceLog(instanceId) : this.log.child({ worker: workerKey });
+    const own = instanceId !== null && this.runtimes.get(instanceId)?.workerKey === workerKey;
+    const logger = own ? this.instanceLog(instanceId) : this.log.child({ worker: workerKey, claimedInstance: instanceId ?? undefined });
     // A plugin's fields may not pose as another logger or rewrite the record's own keys.
     const { name: _name, level: _level, time: _time, msg: _msg, pid: _pid, hostname: _host, ...safe } = fields ?? {};
     logger[level](safe, msg);
