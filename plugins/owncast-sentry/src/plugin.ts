@@ -74,8 +74,9 @@ export class OwncastSentry extends Plugin {
     this.fetcher = new OwncastHttpClient(settings.http, this.resolver);
     // Requests already under way finish on the old connections; then those are closed.
     void this.monitor.reconfigure(settings, this.fetcher).then(() => old.close());
-    if (settings.pollIntervalMs !== interval) {
-      this.log.warn("poll_interval_seconds changed: it takes effect when the instance restarts");
+    if (settings.pollIntervalMs !== interval && this.pollTask !== null) {
+      this.pollTask.cancel();
+      this.pollTask = this.scheduler.every(settings.pollIntervalMs, () => this.pollNow(), { name: "poll" });
     }
   }
 
