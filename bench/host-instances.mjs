@@ -137,8 +137,10 @@ console.log(`bundle: ${echoPath ? `${echoPath} (echo plugin)` : "fixture bundle 
 // 2. RSS with 0, 1, 10, 50 running instances of one plugin.
 {
   const host = await newHost();
+  const beforeInstall = await settledRssMb();
   await host.registry.install(baseBundle, { allowOverride: false });
   const rss = { 0: await settledRssMb() };
+  console.log(`host RSS before the bundle: ${fmt(beforeInstall)} MB; after install (its probe worker has exited): ${fmt(rss[0])} MB`);
   let running = 0;
   for (const target of [1, 10, 50]) {
     while (running < target) {
