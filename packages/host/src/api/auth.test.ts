@@ -117,6 +117,15 @@ describe("management API auth", () => {
     }
   });
 
+  it("cuts a burst of parallel bad logins at the limit", async () => {
+    h = await startApiHarness({ limits: { loginBurst: 3, loginRefillMs: 60_000 } });
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => h!.request("POST", `${V1}/auth/login`, { body: { username: "admin", password: `parallel ${i}` }, token: null })),
+    );
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses).toEqual([401, 401, 401, 429, 429, 429, 429, 429]);
+  });
+
   it("gives tokens the configured lifetime", async () => {
     h = await startApiHarness({ tokenExpiry: 3600 });
     const decoded = jwt.decode(h.token) as { exp: number; iat: number };

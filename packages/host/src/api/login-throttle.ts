@@ -1,6 +1,7 @@
-// Failed logins per client address, as a token bucket: `burst` failures right away, then one more
-// every `refillMs`. Checked before the (slow, on purpose) bcrypt compare, so guessing costs the
-// guesser time and the host nothing. Successful logins and valid tokens are never throttled.
+// Failed logins per client address, as a token bucket: `burst` attempts right away, then one
+// more every `refillMs`. An attempt takes its token before the (slow, on purpose) bcrypt
+// compare, so a burst of parallel guesses is cut at `burst` too; a successful login gives its
+// token back. Valid admin tokens are never throttled.
 export class LoginThrottle {
   private readonly buckets = new Map<string, { tokens: number; updated: number }>();
 
@@ -10,18 +11,20 @@ export class LoginThrottle {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Milliseconds until `address` may try again, or 0 when it may try now. */
-  retryAfter(address: string): number {
-    const bucket = this.refreshed(address);
-    if (!bucket || bucket.tokens >= 1) return 0;
-    return Math.max(1, Math.ceil((1 - bucket.tokens) * this.refillMs));
-  }
-
-  recordFailure(address: string): void {
+  /** Takes one attempt for `address`: 0 when granted, else the milliseconds until the next one. */
+  take(address: string): number {
     const bucket = this.refreshed(address) ?? { tokens: this.burst, updated: this.now() };
-    bucket.tokens = Math.max(0, bucket.tokens - 1);
+    if (bucket.tokens < 1) return Math.max(1, Math.ceil((1 - bucket.tokens) * this.refillMs));
+    bucket.tokens -= 1;
     this.buckets.set(address, bucket);
     this.prune();
+    return 0;
+  }
+
+  /** The attempt succeeded: it does not count. */
+  giveBack(address: string): void {
+    const bucket = this.refreshed(address);
+    if (bucket) bucket.tokens = Math.min(this.burst, bucket.tokens + 1);
   }
 
   private refreshed(address: string): { tokens: number; updated: number } | undefined {

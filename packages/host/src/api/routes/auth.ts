@@ -21,9 +21,15 @@ export function registerAuthRoutes(router: Router, rc: RouteContext): void {
 
   if (config.api_features.login) {
     router.post("/auth/login", async (ctx) => {
-      const retry = rc.throttle.retryAfter(ctx.ip);
+      const retry = rc.throttle.take(ctx.ip);
       if (retry > 0) throw new ApiError("rate_limited", "Too many failed logins; try again later", { retry_after_ms: retry });
-      const body = await readJsonObject(ctx, rc.limits.jsonBytes);
+      let body: Record<string, unknown>;
+      try {
+        body = await readJsonObject(ctx, rc.limits.jsonBytes);
+      } catch (err) {
+        rc.throttle.giveBack(ctx.ip);
+        throw err;
+      }
       let user: string | null = null;
       if (typeof body.secret === "string") {
         // maubot's login with the server secret (used by scripts): a token for `user`, default root.
@@ -37,10 +43,10 @@ export function registerAuthRoutes(router: Router, rc: RouteContext): void {
         if (ok && hash) user = body.username;
       }
       if (!user) {
-        rc.throttle.recordFailure(ctx.ip);
         rc.log.warn({ address: ctx.ip }, "failed admin login");
         throw new ApiError("invalid_auth", "Invalid username or password");
       }
+      rc.throttle.giveBack(ctx.ip);
       rc.log.info({ user }, "admin logged in");
       ctx.body = { token: rc.tokens.issue(user) };
     });
