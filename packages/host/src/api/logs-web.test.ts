@@ -93,6 +93,18 @@ describe("log websocket", () => {
   });
 });
 
+describe("log websocket feature switch", () => {
+  it("refuses the websocket upgrade when api_features.log is off", async () => {
+    h = await startApiHarness({ features: { log: false } });
+    const ws = new WebSocket(`${h.base.replace("http", "ws")}${V1}/logs`);
+    const status = await new Promise<number>((resolve) => {
+      ws.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once("error", () => resolve(-1));
+    });
+    expect(status).toBe(404);
+  });
+});
+
 describe("plugin web endpoints", () => {
   it("dispatches method, path, query, headers and body to the instance and returns its answer unauthenticated", async () => {
     h = await startApiHarness();

@@ -130,6 +130,14 @@ describe("instance routes", () => {
     expect((await h.request("GET", `${V1}/instances`)).json).toEqual([]);
   });
 
+  it("shows a failed start as state failed with its last_error, and isolated as given", async () => {
+    h = await withPluginAndClient();
+    const res = await h.request("PUT", `${V1}/instance/broken`, { body: { type: "test.plugin", primary_user: "@bot:test", config: "fail_start: true\n", isolated: true } });
+    expect(res.status).toBe(201);
+    expect(res.json).toMatchObject({ id: "broken", started: false, state: "failed", last_error: expect.stringContaining("boom in start"), isolated: true });
+    expect((await h.request("GET", `${V1}/instances`)).json[0]).toMatchObject({ state: "failed", last_error: expect.stringContaining("boom in start") });
+  });
+
   it("answers each create/update errcode", async () => {
     h = await withPluginAndClient();
     const cases: Array<[unknown, string, number]> = [
