@@ -44,6 +44,12 @@ describe("client routes on real Synapse", () => {
     const updated = await h.request("PUT", `${V1}/client/${bot.user_id}`, { body: { autojoin: false, displayname: "API bot" } });
     expect(updated.status).toBe(200);
     expect(updated.json).toMatchObject({ autojoin: false, displayname: "API bot", sync: false });
+    // maubot's UI sends the whole object back on an edit.
+    const roundTrip = await h.request("PUT", `${V1}/client/${bot.user_id}`, { body: { ...updated.json, online: false } });
+    expect(roundTrip.status).toBe(200);
+    expect(roundTrip.json).toMatchObject({ online: false, access_token: bot.access_token });
+    const badToken = await h.request("PUT", `${V1}/client/${bot.user_id}`, { body: { access_token: "syt_revoked" } });
+    expect(badToken.json.errcode).toBe("bad_client_access_token");
     expect((await h.request("DELETE", `${V1}/client/${bot.user_id}`)).status).toBe(204);
   });
 

@@ -118,6 +118,9 @@ describe("instance routes", () => {
     expect(started.json).toMatchObject({ started: true, state: "running" });
     const configured = await h.request("PUT", `${V1}/instance/one`, { body: { config: "x: 1\n" } });
     expect(configured.json.config).toBe("x: 1\n");
+    // maubot's UI sends the whole instance object back on an edit.
+    const roundTrip = await h.request("PUT", `${V1}/instance/one`, { body: { ...configured.json, config: "x: 2\n" } });
+    expect(roundTrip.json).toMatchObject({ id: "one", config: "x: 2\n", state: "running" });
     const renamed = await h.request("PUT", `${V1}/instance/one`, { body: { id: "Two" } });
     expect(renamed.json).toMatchObject({ id: "two", state: "running" });
     expect((await h.request("GET", `${V1}/instance/one`)).json.errcode).toBe("instance_not_found");

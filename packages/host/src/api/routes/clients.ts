@@ -39,7 +39,8 @@ export async function saveClient(
   if (!accessToken) throw new ApiError("bad_client_access_token", "access_token is required");
   let userId = existing?.id;
   let deviceId = s.device_id ?? existing?.device_id ?? "";
-  if (!existing || s.homeserver !== undefined || s.access_token !== undefined) {
+  // maubot's UI sends the whole client object on every edit; only new access details are checked.
+  if (!existing || homeserver !== existing.homeserver || accessToken !== existing.access_token) {
     const who = await rc.accounts.whoami(homeserver, accessToken);
     if (expectedId !== null && who.user_id !== expectedId) {
       throw new ApiError("mxid_mismatch", `The access token belongs to ${who.user_id}, not ${expectedId}`);
