@@ -9,7 +9,7 @@
 // Also: the ClientPool alone in its own process with an in-process sink (no instance, no worker).
 // Homeserver: BOTYARD_TEST_HS (default http://127.0.0.1:8008), shared secret from synapse.sh.
 import { execFileSync, spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -195,8 +195,9 @@ const rssPool = rssMb(poolChild.pid);
 poolChild.kill("SIGTERM");
 
 // ---- host ----
-const echoMbp = join(root, "build/plugins/echo-v0.1.0.mbp");
-if (!existsSync(echoMbp)) execFileSync(process.execPath, [join(root, "scripts/build-plugins.mjs"), "echo"], { stdio: "inherit" });
+const findEcho = () => (existsSync(join(root, "build/plugins")) ? readdirSync(join(root, "build/plugins")).find((n) => /^echo-v.+\.mbp$/.test(n)) : undefined);
+if (!findEcho()) execFileSync(process.execPath, [join(root, "scripts/build-plugins.mjs"), "echo"], { stdio: "inherit" });
+const echoMbp = join(root, "build/plugins", findEcho());
 const dir = mkdtempSync(join(tmpdir(), "botyard-bench-"));
 mkdirSync(join(dir, "plugins"));
 copyFileSync(echoMbp, join(dir, "plugins/echo.mbp"));

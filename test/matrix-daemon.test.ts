@@ -3,7 +3,7 @@
 // the reply; two instances on one client both answer; `!help` lists their commands; a failing
 // instance posts one notice to the admin room.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,10 +16,13 @@ import { HS_URL, TestUser, clientRowFor, isReplyTo, registerUser, waitFor, type 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** The echo plugin's bundle, built with the repository's own script when it is missing. */
-export function echoBundle(): Buffer {
-  const file = path.join(repoRoot, "build/plugins/echo-v0.1.0.mbp");
-  if (!existsSync(file)) execFileSync(process.execPath, [path.join(repoRoot, "scripts/build-plugins.mjs"), "echo"], { stdio: "inherit" });
-  return readFileSync(file);
+function echoBundle(): Buffer {
+  const dir = path.join(repoRoot, "build/plugins");
+  const find = () => (existsSync(dir) ? readdirSync(dir).find((n) => /^echo-v.+\.mbp$/.test(n)) : undefined);
+  if (!find()) execFileSync(process.execPath, [path.join(repoRoot, "scripts/build-plugins.mjs"), "echo"], { stdio: "inherit" });
+  const name = find();
+  if (!name) throw new Error("the echo plugin's .mbp could not be built");
+  return readFileSync(path.join(dir, name));
 }
 
 /** A bundle whose plugin throws in start(), built by hand (a plain class is a valid PluginRuntime). */

@@ -1,7 +1,7 @@
 // Retry rules for calls to a homeserver: `M_LIMIT_EXCEEDED` waits what the server asks
 // (`retry_after_ms`), an unreachable server is retried with exponential backoff until a deadline.
 // Every other error is the caller's to handle.
-import { ConnectionError, MatrixError } from "matrix-js-sdk";
+import { ConnectionError, MatrixError } from "matrix-js-sdk/lib/http-api/index.js";
 
 export interface RetryPolicy {
   /** Give up on an unreachable homeserver after this long (ms). */
