@@ -42,7 +42,7 @@ export default class WebEcho {
   async __botyardStop() {}
   async __botyardEvent() {}
   async __botyardWeb(req) {
-    if (req.path === "/teapot") return { status: 418, headers: { "x-plugin": "yes" }, body: "short and stout" };
+    if (req.path === "/teapot") return { status: 418, headers: { "x-plugin": "yes", "content-length": "3", "transfer-encoding": "chunked" }, body: "short and stout" };
     return { status: 201, headers: { "content-type": "application/json", "x-plugin": "yes" }, body: JSON.stringify({
       instance: this.ctx.instanceId, method: req.method, path: req.path, query: req.query,
       header: req.headers["x-test"] ?? null, body: new TextDecoder().decode(req.body),

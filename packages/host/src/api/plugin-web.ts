@@ -7,6 +7,9 @@ import { ApiError } from "../errors.js";
 import { readRawBody } from "./body.js";
 import type { RouteContext } from "./route-context.js";
 
+/** Framing is the host's business; a plugin's values for these would corrupt the response. */
+const HOP_BY_HOP = new Set(["connection", "content-length", "keep-alive", "transfer-encoding", "upgrade"]);
+
 export function pluginWebMiddleware(rc: RouteContext): Middleware {
   const base = rc.deps.config.server.plugin_base_path;
   return async (ctx, next) => {
@@ -28,7 +31,9 @@ export function pluginWebMiddleware(rc: RouteContext): Middleware {
     };
     const response = await rc.deps.supervisor.handleWeb(id, request);
     ctx.status = response.status;
-    for (const [name, value] of Object.entries(response.headers ?? {})) ctx.set(name, value);
+    for (const [name, value] of Object.entries(response.headers ?? {})) {
+      if (!HOP_BY_HOP.has(name.toLowerCase())) ctx.set(name, value);
+    }
     const body = response.body;
     ctx.body = body === undefined ? "" : typeof body === "string" ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   };
