@@ -4,7 +4,8 @@
 //   - GET /instances with 100 instances (running, one echo worker), 10 connections, 10 s;
 // autocannon runs as a separate process against the API in this one.
 //   - POST /plugins/upload?allow_override=true of the echo plugin's .mbp (no instances), 1 connection, 10 s
-//     (installs are serialised by the registry, so more connections only queue).
+//     (installs are serialised by the registry, so more connections only queue);
+//   - POST /instance/{id}/database/query of a small SELECT, 1 connection, 10 s (one child process each).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -124,6 +125,11 @@ const list = await (await fetch(`${base}/instances`, { headers: auth })).json();
 const running = list.filter((i) => i.state === "running").length;
 console.log(`GET /instances body: ${JSON.stringify(list).length} bytes, ${list.length} instances (${running} running)`);
 await run("GET /instances with 100 instances (10 connections)", { url: `${base}/instances`, headers: auth, connections: 10 });
+// Each console query runs in a fresh child process (killable at the time limit): this is its cost.
+await run("POST /instance/bench0/database/query (SELECT, 1 connection)", {
+  url: `${base}/instance/bench0/database/query`, method: "POST", headers: auth, connections: 1,
+  body: Buffer.from(JSON.stringify({ query: "SELECT name, value FROM counter" })),
+});
 
 await server.close();
 await supervisor.stopAll();
