@@ -2,3 +2,4 @@ export { InstanceSupervisor, invalidInstanceId, type InstancePatch, type Instanc
 export { InstanceConfigError, mergeConfig, resolveInstanceConfig } from "./instance-config.js";
 export { PluginWorker, resolveWorkerEntry } from "./plugin-worker.js";
 export type { HostToWorker, WorkerToHost } from "./protocol.js";
+export { RestartBackoff, DEFAULT_RESTART_POLICY } from "./restart-backoff.js";

@@ -14,6 +14,9 @@ import type { ClientCaller, RoomEventSink } from "../ports.js";
 import type { InstanceRow, InstanceState } from "../store/types.js";
 import { InstanceConfigError, resolveInstanceConfig } from "./instance-config.js";
 import { PluginWorker, RequestTimeoutError, WorkerDiedError } from "./plugin-worker.js";
+import { RestartBackoff, type RestartPolicy } from "./restart-backoff.js";
+
+export type { RestartPolicy } from "./restart-backoff.js";
 
 /** What the supervisor needs from the host store (HostStore has these). */
 export interface InstanceRecords {
@@ -29,16 +32,6 @@ export interface InstanceRecords {
 export interface PluginSource {
   get(id: string): LoadedPlugin | undefined;
   attachInstances?(host: PluginInstanceHost): void;
-}
-
-export interface RestartPolicy {
-  /** First delay after a crash; doubles with each crash in a row. */
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** Restarts in a row before the instances stay failed. */
-  maxAttempts: number;
-  /** A worker that lived this long before dying starts a fresh count. */
-  stableAfterMs: number;
 }
 
 export interface InstanceSupervisorOptions {
@@ -89,8 +82,6 @@ interface InstanceRuntime {
   workerKey: string | null;
 }
 
-const DEFAULT_RESTART: RestartPolicy = { baseDelayMs: 1000, maxDelayMs: 60_000, maxAttempts: 5, stableAfterMs: 60_000 };
-
 /** Why `id` cannot name an instance (it names its database file and a URL segment), or null. */
 export function invalidInstanceId(id: string): string | null {
   if (id.length === 0 || id.length > 255) return "must be 1 to 255 characters long";
@@ -108,16 +99,14 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
   private readonly runtimes = new Map<string, InstanceRuntime>();
   private readonly workers = new Map<string, WorkerEntry>();
   private readonly workersStarting = new Map<string, Promise<WorkerEntry>>();
-  private readonly crashes = new Map<string, number>();
-  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly locks = new Map<string, Promise<unknown>>();
-  private readonly restart: RestartPolicy;
+  private readonly backoff: RestartBackoff;
   private readonly log: Logger;
   private stopping = false;
 
   constructor(private readonly options: InstanceSupervisorOptions) {
     super();
-    this.restart = { ...DEFAULT_RESTART, ...options.restart };
+    this.backoff = new RestartBackoff(options.restart);
     this.log = options.logger.child({ name: "instances" });
     options.plugins.attachInstances?.(this);
   }
@@ -143,8 +132,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
    */
   async stopAll(): Promise<void> {
     this.stopping = true;
-    for (const timer of this.restartTimers.values()) clearTimeout(timer);
-    this.restartTimers.clear();
+    this.backoff.cancelAll();
     const budget = this.options.stopTimeoutMs ?? 10_000;
     // Let operations in flight (a restart that already began) finish before stopping everything.
     await withinMs(Promise.all([...this.locks.values()]), budget);
@@ -447,27 +435,18 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
       await this.setState(id, "failed", reason);
     }
     if (affected.length === 0 || this.stopping) return;
-    const lived = Date.now() - entry.worker.startedAt;
-    const attempt = (lived >= this.restart.stableAfterMs ? 0 : (this.crashes.get(entry.key) ?? 0)) + 1;
-    this.crashes.set(entry.key, attempt);
-    if (attempt > this.restart.maxAttempts) {
-      const message = `${reason} (gave up after ${this.restart.maxAttempts} restarts)`;
+    const { attempt, delayMs } = this.backoff.recordCrash(entry.key, Date.now() - entry.worker.startedAt);
+    if (delayMs === null) {
+      const attempts = this.backoff.policy.maxAttempts;
+      const message = `${reason} (gave up after ${attempts} restarts)`;
       for (const id of affected) await this.setState(id, "failed", message);
-      this.log.error({ worker: entry.key, instances: affected }, `worker ${entry.key}: giving up after ${this.restart.maxAttempts} restarts`);
-      this.emit("gaveUp", { workerKey: entry.key, attempts: this.restart.maxAttempts, instanceIds: affected });
+      this.log.error({ worker: entry.key, instances: affected }, `worker ${entry.key}: giving up after ${attempts} restarts`);
+      this.emit("gaveUp", { workerKey: entry.key, attempts, instanceIds: affected });
       return;
     }
-    const delayMs = Math.min(this.restart.baseDelayMs * 2 ** (attempt - 1), this.restart.maxDelayMs);
     this.log.warn({ worker: entry.key, attempt, delayMs }, `restarting ${affected.join(", ")} in ${delayMs} ms (attempt ${attempt})`);
     this.emit("restartScheduled", { workerKey: entry.key, attempt, delayMs, instanceIds: affected });
-    for (const id of affected) {
-      const timer = setTimeout(() => {
-        this.restartTimers.delete(id);
-        void this.restartFailed(id);
-      }, delayMs);
-      timer.unref();
-      this.restartTimers.set(id, timer);
-    }
+    for (const id of affected) this.backoff.schedule(id, delayMs, () => void this.restartFailed(id));
   }
 
   /** Only what is still failed and enabled comes back; an operator's stop or disable in between wins. */
@@ -480,9 +459,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
   }
 
   private cancelRestart(id: string): void {
-    const timer = this.restartTimers.get(id);
-    if (timer) clearTimeout(timer);
-    this.restartTimers.delete(id);
+    this.backoff.cancel(id);
   }
 
   private async clientCall(workerKey: string, instanceId: string, method: string, params: unknown): Promise<unknown> {
