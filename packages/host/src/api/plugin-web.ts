@@ -16,7 +16,12 @@ export function pluginWebMiddleware(rc: RouteContext): Middleware {
     if (!ctx.path.startsWith(base)) return next();
     const rest = ctx.path.slice(base.length);
     const slash = rest.indexOf("/");
-    const id = (slash < 0 ? rest : rest.slice(0, slash)).toLowerCase();
+    let id: string;
+    try {
+      id = decodeURIComponent(slash < 0 ? rest : rest.slice(0, slash)).toLowerCase();
+    } catch {
+      throw new ApiError("instance_not_found", "No such instance");
+    }
     if (!id || !rc.deps.store.getInstance(id)) throw new ApiError("instance_not_found", "No such instance");
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(ctx.headers)) {

@@ -169,12 +169,18 @@ describe("instance routes", () => {
 
   it("refuses ids with ../ or odd characters and never touches files outside the database folder", async () => {
     h = await withPluginAndClient();
-    for (const raw of ["..%2F..%2Fhost", "a%2F..%2Fb", "-dash", ".hidden", "sp%20ace", "semi%3Bcolon", "%00nul", "x".repeat(300)]) {
+    for (const raw of ["..%2F..%2Fhost", "a%2F..%2Fb", ".hidden", "..hidden", "back%5Cslash", "%00nul", "new%0Aline", "x".repeat(300)]) {
       const res = await h.request("PUT", `${V1}/instance/${raw}`, { body: { type: "test.plugin", primary_user: "@bot:test" } });
       expect([res.status, res.json?.errcode], raw).toEqual([400, "invalid_id"]);
       const get = await h.request("GET", `${V1}/instance/${raw}/database`);
       expect(get.status, raw).toBe(400);
     }
+    // Other characters are allowed (maubot allows any id); the file name stays inside the folder.
+    const spaced = await h.request("PUT", `${V1}/instance/My%20Bot%3B1`, { body: { type: "test.plugin", primary_user: "@bot:test" } });
+    expect([spaced.status, spaced.json.id]).toEqual([201, "my bot;1"]);
+    expect(existsSync(join(h.config.plugin_databases.sqlite, "my bot;1.db"))).toBe(true);
+    expect((await h.request("GET", "/_matrix/maubot/plugin/my%20bot%3B1/state", { token: null })).json.instanceId).toBe("my bot;1");
+    expect((await h.request("DELETE", `${V1}/instance/my%20bot%3B1`)).status).toBe(204);
     // Unencoded ../ is resolved by the URL parser before it reaches the API: it lands on another route.
     const dotted = await h.request("GET", `${V1}/instance/../plugins`);
     expect(dotted.status).toBe(200);

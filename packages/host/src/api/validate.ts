@@ -1,18 +1,21 @@
 // Checks of ids and body fields at the edge, with errors that name the field.
 import { ApiError } from "../errors.js";
+import { invalidInstanceId } from "../instances/index.js";
 
-/** Instance ids become file names and URL segments: lower-case letters, digits, . _ - (maubot lower-cases them). */
-const INSTANCE_ID = /^[a-z0-9][a-z0-9._-]{0,254}$/;
-/** A Matrix user id, without characters that could leave a path segment. */
-const MXID = /^@[^\s:/\\]+:[^\s/\\]+$/;
-
+/**
+ * An instance id from a URL or body, lower-cased as maubot does and checked with the
+ * supervisor's rule (it names a file and a URL segment: no slashes, control characters or
+ * leading dot).
+ */
 export function instanceId(raw: string): string {
   const id = raw.toLowerCase();
-  if (!INSTANCE_ID.test(id)) {
-    throw new ApiError("invalid_id", `Instance id ${JSON.stringify(raw)} may use only letters, digits, ".", "_" and "-" (not first), up to 255 characters`);
-  }
+  const problem = invalidInstanceId(id);
+  if (problem) throw new ApiError("invalid_id", `Instance id ${JSON.stringify(raw)} ${problem}`);
   return id;
 }
+
+/** A Matrix user id, without characters that could leave a path segment. */
+const MXID = /^@[^\s:/\\]+:[^\s/\\]+$/;
 
 export function isMxid(value: string): boolean {
   return MXID.test(value) && value.length <= 255;
