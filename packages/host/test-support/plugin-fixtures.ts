@@ -83,6 +83,10 @@ ${exportLine} {
       throw new Error("handler boom");
     } else if (body === "task-throw") {
       setTimeout(() => { throw new Error("task boom"); }, 1);
+    } else if (body === "log-flood") {
+      for (let i = 0; i < 5000; i++) this.ctx.log.info("flood " + i);
+      await new Promise((r) => setTimeout(r, 1100));
+      this.ctx.log.info("after flood");
     } else if (body === "loop") {
       for (;;) {}
     } else if (body === "alloc") {

@@ -97,6 +97,18 @@ describe("InstanceSupervisor", () => {
     expect((await webState(h, "b")).moduleToken).toBe(before.moduleToken);
   });
 
+  it("caps how many log records a worker sends per second and says how many it dropped", async () => {
+    const h = await setup();
+    await install(h);
+    await h.supervisor.create(h.instanceRow("noisy", "test.plugin"));
+    h.supervisor.dispatch("@bot:test", messageEvent("log-flood"));
+    await h.clients.waitFor(() => logsOf(h, "noisy").includes("after flood"));
+    const floods = logsOf(h, "noisy").filter((m) => m.startsWith("flood "));
+    expect(floods.length).toBeLessThanOrEqual(500);
+    expect(floods.length).toBeGreaterThan(0);
+    expect(h.logs.some((l) => /^\d+ log records dropped/.test(String(l.msg)))).toBe(true);
+  });
+
   it("kills a worker that loops forever (missed heartbeat) and restarts its instances", async () => {
     const h = await setup({ heartbeatIntervalMs: 100, heartbeatTimeoutMs: 2000 });
     await install(h);

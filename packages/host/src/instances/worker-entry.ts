@@ -64,7 +64,28 @@ function cloneable(fields: Record<string, unknown> | undefined): Record<string, 
   }
 }
 
+// A plugin logging in a tight loop (say, a timer that throws every millisecond) must not flood
+// the host's log: at most LOG_LIMIT records per second leave this worker, the rest are counted.
+const LOG_LIMIT = 500;
+let logWindowStart = Date.now();
+let logsInWindow = 0;
+let logsDropped = 0;
+
 function log(instanceId: string | null, level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
+  const now = Date.now();
+  if (now - logWindowStart >= 1000) {
+    if (logsDropped > 0) {
+      post({ type: "LOG", instanceId: null, level: "warn", msg: `${logsDropped} log records dropped (more than ${LOG_LIMIT} per second)` });
+    }
+    logWindowStart = now;
+    logsInWindow = 0;
+    logsDropped = 0;
+  }
+  // Fatal records explain a worker's death; they always go out.
+  if (++logsInWindow > LOG_LIMIT && level !== "fatal") {
+    logsDropped++;
+    return;
+  }
   post({ type: "LOG", instanceId, level, msg, fields: cloneable(fields) });
 }
 
