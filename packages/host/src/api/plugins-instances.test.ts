@@ -38,6 +38,23 @@ describe("plugin routes", () => {
     expect((await h.request("GET", `${V1}/plugin/test.plugin`)).json.version).toBe("1.1.0");
   });
 
+  it("takes the bundle as the one file of a multipart body too (curl -F)", async () => {
+    h = await startApiHarness({ limits: { bundleBytes: 64 * 1024 } });
+    const form = new FormData();
+    form.append("bundle", new Blob([bundle()], { type: "application/zip" }), "test.mbp");
+    const res = await fetch(`${h.base}${V1}/plugins/upload`, { method: "POST", headers: { authorization: `Bearer ${h.token}` }, body: form });
+    expect(res.status).toBe(201);
+    expect(((await res.json()) as { id: string }).id).toBe("test.plugin");
+    const big = new FormData();
+    big.append("bundle", new Blob([Buffer.alloc(100 * 1024)]), "big.mbp");
+    const tooBig = await fetch(`${h.base}${V1}/plugins/upload`, { method: "POST", headers: { authorization: `Bearer ${h.token}` }, body: big });
+    expect(tooBig.status).toBe(413);
+    const empty = new FormData();
+    empty.append("note", "no file here");
+    const none = await fetch(`${h.base}${V1}/plugins/upload`, { method: "POST", headers: { authorization: `Bearer ${h.token}` }, body: empty });
+    expect(((await none.json()) as { errcode: string }).errcode).toBe("plugin_invalid");
+  });
+
   it("answers plugin_not_found, plugin_invalid, pid_mismatch, and bundle_too_large", async () => {
     h = await startApiHarness({ limits: { bundleBytes: 64 * 1024 } });
     expect((await h.request("GET", `${V1}/plugin/nope`)).json.errcode).toBe("plugin_not_found");

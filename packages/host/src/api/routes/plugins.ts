@@ -1,7 +1,7 @@
 // Plugins (maubot's plugin.py and plugin_upload.py): list, get, delete, reload, upload.
 import type { Router, RouterContext } from "@koa/router";
 import { ApiError } from "../../errors.js";
-import { readRawBody } from "../body.js";
+import { readBundleBody } from "../bundle-body.js";
 import type { RouteContext } from "../route-context.js";
 import { pluginJson } from "../serialize.js";
 
@@ -43,7 +43,7 @@ export function registerPluginRoutes(router: Router, rc: RouteContext): void {
 
   if (features.plugin_upload) {
     const upload = async (ctx: RouterContext, options: { allowOverride: boolean; expectId?: string }) => {
-      const buffer = await readRawBody(ctx, rc.limits.bundleBytes, "bundle_too_large");
+      const buffer = await readBundleBody(ctx, rc.limits.bundleBytes);
       const { plugin, created } = await deps.registry.install(buffer, options);
       ctx.status = created ? 201 : 200;
       ctx.body = pluginJson(plugin, deps);
