@@ -32,6 +32,13 @@ describe("database console", () => {
     expect(res.json).toEqual({ counter: { columns: { n: { type: "INTEGER", nullable: false, default: null, primary: false, unique: false } } } });
   });
 
+  it("shows no tables for an instance that never ran (no file yet)", async () => {
+    h = await withDatabase();
+    await h.request("PUT", `${V1}/instance/fresh`, { body: { type: "test.plugin", primary_user: "@bot:test", enabled: false } });
+    expect((await h.request("GET", `${V1}/instance/fresh/database`)).json).toEqual({});
+    expect((await query(h, { query: "SELECT 1" }, "fresh")).json).toMatchObject({ ok: false, errcode: "sql_error" });
+  });
+
   it("reads rows of a table with order and limit; an unknown table is table_not_found (200, as maubot)", async () => {
     h = await withDatabase();
     await query(h, { query: "INSERT INTO counter (n) VALUES (5), (3)", write: true });

@@ -178,6 +178,10 @@ describe("instance routes", () => {
     expect((await h.request("PUT", `${V1}/instance/one`, { body: { type: "no.such" } })).json.errcode).toBe("plugin_type_not_found");
     expect((await h.request("PUT", `${V1}/instance/one`, { body: { primary_user: "@ghost:test" } })).json.errcode).toBe("primary_user_not_found");
     await h.request("PUT", `${V1}/instance/other`, { body: { type: "test.plugin", primary_user: "@bot:test", enabled: false } });
+    await h.request("PUT", `${V1}/instance/live`, { body: { type: "test.plugin", primary_user: "@bot:test" } });
+    const badConfig = await h.request("PUT", `${V1}/instance/live`, { body: { config: "a: [unclosed" } });
+    expect([badConfig.status, badConfig.json.errcode]).toEqual([400, "invalid_config"]);
+    expect((await h.request("GET", `${V1}/instance/live`)).json).toMatchObject({ config: "", state: "running" });
     const clash = await h.request("PUT", `${V1}/instance/one`, { body: { id: "other" } });
     expect([clash.status, clash.json.errcode]).toEqual([400, "invalid_id"]);
     const badRename = await h.request("PUT", `${V1}/instance/one`, { body: { id: "../evil" } });
