@@ -27,9 +27,13 @@ export async function startApiServer(deps: ApiDeps, options: { port?: number; ho
   const hostname = options.hostname ?? deps.config.server.hostname;
   const port = options.port ?? deps.config.server.port;
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (err: NodeJS.ErrnoException) => {
+      const why = err.code === "EADDRINUSE" ? "the address is in use (another botyard or maubot?)" : err.message;
+      reject(new Error(`The management API cannot listen on ${hostname}:${port}: ${why}`, { cause: err }));
+    });
     server.listen(port, hostname, () => {
-      server.off("error", reject);
+      server.removeAllListeners("error");
+      server.on("error", (err) => context.log.error({ err }, "management API server error"));
       resolve();
     });
   });
