@@ -112,6 +112,10 @@ describe("database console", () => {
     const res = await query(h, { query: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 500) SELECT x FROM c" });
     expect(res.json.rows).toHaveLength(10);
     expect(res.json.truncated).toBe(true);
+    // Rows of large values stop at 16 MiB of JSON, whatever the row cap.
+    const big = await query(h, { query: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 8) SELECT hex(zeroblob(2000000)) FROM c" });
+    expect(big.json.truncated).toBe(true);
+    expect(big.json.rows.length).toBeLessThan(8);
   });
 
   it("stops a runaway recursive query at the time limit while other requests are answered", async () => {

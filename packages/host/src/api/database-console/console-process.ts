@@ -5,6 +5,9 @@
 import Database from "better-sqlite3";
 import type { ColumnInfo, ConsoleJob, ConsoleReply, QueryResult, TablesResult } from "./protocol.js";
 
+/** A result stops growing past this many bytes of JSON (rows can hold large blobs). */
+const MAX_RESULT_BYTES = 16 * 1024 * 1024;
+
 /** Statements refused in every mode: they reach other files or change the connection itself. */
 const FORBIDDEN_FIRST_WORDS = new Set(["ATTACH", "DETACH", "PRAGMA", "VACUUM"]);
 
@@ -84,16 +87,17 @@ function query(db: Database.Database, job: Extract<ConsoleJob, { op: "query" }>)
       const columns = stmt.columns().map((c) => c.name);
       const rows: unknown[] = [];
       if (!job.rowsAsDict) stmt.raw(true);
+      let bytes = 0;
       for (const row of stmt.iterate() as Iterable<unknown>) {
-        if (rows.length >= job.maxRows) {
+        if (rows.length >= job.maxRows || bytes > MAX_RESULT_BYTES) {
           result.truncated = true;
           break;
         }
-        rows.push(
-          Array.isArray(row)
-            ? row.map(jsonValue)
-            : Object.fromEntries(Object.entries(row as Record<string, unknown>).map(([k, v]) => [k, jsonValue(v)])),
-        );
+        const converted = Array.isArray(row)
+          ? row.map(jsonValue)
+          : Object.fromEntries(Object.entries(row as Record<string, unknown>).map(([k, v]) => [k, jsonValue(v)]));
+        bytes += JSON.stringify(converted).length;
+        rows.push(converted);
       }
       result.rows = rows;
       if (rows.length > 0) result.columns = columns;
