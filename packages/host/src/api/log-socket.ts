@@ -7,6 +7,8 @@ import { WebSocket, WebSocketServer } from "ws";
 import type { LogRing } from "../logging/index.js";
 import type { TokenIssuer } from "./tokens.js";
 
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
 export class LogSocketServer {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
 
@@ -44,7 +46,13 @@ export class LogSocketServer {
       ws.send(JSON.stringify({ auth_success: true }));
       ws.send(JSON.stringify({ history: this.ring.history() }));
       unsubscribe = this.ring.subscribe((entry) => {
-        if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(entry));
+        if (ws.readyState !== WebSocket.OPEN) return;
+        // A reader that stops reading must not make the host buffer its log without bound.
+        if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+          ws.terminate();
+          return;
+        }
+        ws.send(JSON.stringify(entry));
       });
     });
     ws.on("close", () => {
