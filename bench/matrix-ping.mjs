@@ -1,9 +1,10 @@
 // Bench: `!ping` round trips through the real Synapse. Prints figures, asserts nothing.
 //   npx tsc -b && node scripts/build-plugins.mjs echo && node bench/matrix-ping.mjs [rounds]
 // 1. Floor: a user sends `!ping`, a second user answers through a bare matrix-js-sdk client in
-//    its own process (no host); the user's own sync sees the answer. 200 sequential rounds.
+//    its own process (no host); the user's own sync sees the answer.
 // 2. Host: the same user, but botyard answers (the daemon in its own process, started with
-//    `botyard start` on a temporary config; one bot account, one echo instance). 200 rounds.
+//    `botyard start` on a temporary config; one bot account, one echo instance).
+// 200 sequential rounds each, interleaved floor/pool/host so load changes hit all alike.
 // p50/p95/p99 of both and their ratio; the host's RSS (/proc/<pid>/status, the process includes
 // its worker threads) with 1 client + 1 instance, then with 10 clients (+ the same instance).
 // Also: the ClientPool alone in its own process with an in-process sink (no instance, no worker).
@@ -152,11 +153,17 @@ function pinger(client) {
   };
 }
 
-async function rounds(ping, roomId, from, n) {
-  for (let i = 0; i < 5; i++) await ping(roomId, from); // warm-up
-  const samples = [];
-  for (let i = 0; i < n; i++) samples.push(await ping(roomId, from));
-  return summary(samples);
+/**
+ * Round trips to several answerers, interleaved (a, b, c, a, b, c, ...), so that a change of load
+ * on the machine during the run hits every series alike and the ratios stay fair.
+ */
+async function interleavedRounds(ping, targets, n) {
+  for (const t of targets) for (let i = 0; i < 5; i++) await ping(t.roomId, t.from); // warm-up
+  const samples = targets.map(() => []);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < targets.length; k++) samples[k].push(await ping(targets[k].roomId, targets[k].from));
+  }
+  return samples.map(summary);
 }
 
 /** Waits for a member to join, as the user's sync sees it. */
@@ -181,8 +188,6 @@ const floorRoom = (await userClient.createRoom({ invite: [responder.user_id], pr
 const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--responder", JSON.stringify(responder), user.user_id], { stdio: ["ignore", "pipe", "inherit"] });
 await new Promise((r) => child.stdout.once("data", r));
 await waitJoined(userClient, floorRoom, responder.user_id);
-const floor = await rounds(ping, floorRoom, responder.user_id, ROUNDS);
-child.kill("SIGTERM");
 
 // ---- pool only (no instances, no worker) ----
 const poolBot = await register("poolbot");
@@ -190,9 +195,6 @@ const poolRoom = (await userClient.createRoom({ invite: [poolBot.user_id], prese
 const poolChild = spawn(process.execPath, [fileURLToPath(import.meta.url), "--pool", JSON.stringify(poolBot)], { stdio: ["ignore", "pipe", "inherit"] });
 await new Promise((r) => poolChild.stdout.once("data", r));
 await waitJoined(userClient, poolRoom, poolBot.user_id);
-const poolOnly = await rounds(ping, poolRoom, poolBot.user_id, ROUNDS);
-const rssPool = rssMb(poolChild.pid);
-poolChild.kill("SIGTERM");
 
 // ---- host ----
 const findEcho = () => (existsSync(join(root, "build/plugins")) ? readdirSync(join(root, "build/plugins")).find((n) => /^echo-v.+\.mbp$/.test(n)) : undefined);
@@ -267,9 +269,20 @@ async function stopHost(proc) {
 
 seed([bots[0]]);
 let proc = await runHost();
-const host = await rounds(ping, hostRoom, bots[0].user_id, ROUNDS);
+const [floor, poolOnly, host] = await interleavedRounds(
+  ping,
+  [
+    { roomId: floorRoom, from: responder.user_id },
+    { roomId: poolRoom, from: poolBot.user_id },
+    { roomId: hostRoom, from: bots[0].user_id },
+  ],
+  ROUNDS,
+);
+child.kill("SIGTERM");
 await sleep(2_000);
 const rss1 = rssMb(proc.pid);
+const rssPool = rssMb(poolChild.pid);
+poolChild.kill("SIGTERM");
 await stopHost(proc);
 
 seed(bots);

@@ -21,12 +21,16 @@ function safeJson(value: unknown): string {
 }
 
 export function sdkLoggerFor(log: PinoLogger, namespace = "sdk"): SdkLogger {
+  // The SDK logs several lines per request; format a line only when its level is enabled.
+  const at = (level: "trace" | "debug" | "warn") => (...msg: unknown[]) => {
+    if (log.isLevelEnabled(level)) log[level]({ sdk: namespace }, line(msg));
+  };
   return {
-    trace: (...msg: unknown[]) => log.trace({ sdk: namespace }, line(msg)),
-    debug: (...msg: unknown[]) => log.trace({ sdk: namespace }, line(msg)),
-    info: (...msg: unknown[]) => log.debug({ sdk: namespace }, line(msg)),
-    warn: (...msg: unknown[]) => log.debug({ sdk: namespace }, line(msg)),
-    error: (...msg: unknown[]) => log.warn({ sdk: namespace }, line(msg)),
+    trace: at("trace"),
+    debug: at("trace"),
+    info: at("debug"),
+    warn: at("debug"),
+    error: at("warn"),
     getChild: (child: string) => sdkLoggerFor(log, `${namespace}.${child}`),
   };
 }
