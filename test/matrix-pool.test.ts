@@ -197,6 +197,23 @@ describe("ClientPool on a real Synapse", () => {
     expect(answer.content["m.mentions"]).toEqual({});
   });
 
+  it("applies a changed row: profile in place, clearcache and a new token by restarting", async () => {
+    const row = clientRowFor(bot, HS_URL, { displayname: "Pool Bot" });
+    await pool.update({ ...row, displayname: "Renamed Bot" });
+    expect(pool.status(bot.user_id)).toMatchObject({ started: true, remote_displayname: "Renamed Bot" });
+
+    await pool.clearCache(bot.user_id);
+    expect(await pool.whenReady(bot.user_id, 30_000)).toBe(true);
+    const afterClear = await user.send(roomId, "!ping after clearcache");
+    await user.waitForEvent(isReplyTo(afterClear), 20_000, "a reply after clearcache");
+
+    const second = await loginWithPassword(HS_URL, bot.localpart, bot.password);
+    await pool.update({ ...row, displayname: "Renamed Bot", access_token: second.access_token, device_id: second.device_id });
+    expect(await pool.whenReady(bot.user_id, 30_000)).toBe(true);
+    const afterToken = await user.send(roomId, "!ping with a new token");
+    await user.waitForEvent(isReplyTo(afterToken), 20_000, "a reply with the new token");
+  });
+
   it("with sync off, sends but receives nothing", async () => {
     const quiet = await registerUser("quiet");
     const s = new RecordingSink();
