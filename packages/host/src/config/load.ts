@@ -3,31 +3,24 @@
 import path from "node:path";
 import { ConfigFile } from "./config-file.js";
 import { hashPassword, isBcryptHash, randomSecret } from "./passwords.js";
-import { API_FEATURES, type ApiFeature, type LogLevel } from "./schema.js";
+import { API_FEATURES, type ApiFeature } from "./schema.js";
 import { resolveSecret, type SecretSource, type SecretSpec } from "./secrets.js";
 import { ConfigError, type BotyardConfig, type ConfigNote, type HomeserverConfig, type LoadedConfig } from "./types.js";
 import { validateConfigData } from "./validate.js";
 
-/** The shape of config.yaml after validation and defaults. */
-interface RawConfig {
-  database: string;
-  plugin_directories: { upload: string; load: string[]; trash: string };
-  plugin_databases: { sqlite: string };
-  server: {
-    hostname: string;
-    port: number;
-    public_url: string;
-    ui_base_path: string;
-    plugin_base_path: string;
+/**
+ * The shape of config.yaml after validation and defaults: the loaded BotyardConfig except where
+ * loading resolves something (secret specs, `trash: delete`, token_expiry durations).
+ */
+type RawConfig = Omit<BotyardConfig, "plugin_directories" | "server" | "homeservers" | "admins"> & {
+  plugin_directories: Omit<BotyardConfig["plugin_directories"], "trash"> & { trash: string };
+  server: Omit<BotyardConfig["server"], "unshared_secret" | "token_expiry"> & {
     unshared_secret: SecretSpec;
     token_expiry: number | string;
   };
   homeservers: Record<string, { url: string; secret: SecretSpec | null; registration_token: SecretSpec | null }>;
   admins: Record<string, SecretSpec>;
-  api_features: Record<ApiFeature, boolean>;
-  logging: { level: LogLevel; console: "pretty" | "json" | "off"; file: string | null };
-  admin_room: { room_id: string; client: string } | null;
-}
+};
 
 export interface LoadOptions {
   /** Defaults to process.env.CREDENTIALS_DIRECTORY. */
