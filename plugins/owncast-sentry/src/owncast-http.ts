@@ -16,6 +16,7 @@ import tls from "node:tls";
 import { lookup as dnsLookup } from "node:dns/promises";
 import { isIP, type Socket } from "node:net";
 import { isNonPublicAddress } from "./address-policy.js";
+import { PlainHttpPool, StaleSocketError } from "./plain-http.js";
 import type { HttpSettings } from "./settings.js";
 
 export const USER_AGENT = "OwncastSentry/1.2.0 (bot; botyard; +https://git.logal.dev/LogalDeveloper/OwncastSentry)";
@@ -76,6 +77,10 @@ class Semaphore {
 
 export class OwncastHttpClient implements OwncastFetcher {
   private readonly agent: http.Agent;
+  /** Plain HTTP goes through the lean client; HTTPS through node:https. */
+  private readonly plain: PlainHttpPool | null;
+  /** The request after `GET <path> HTTP/1.1\r\nHost: <host>` (plain HTTP). */
+  private readonly requestTail: string;
   private readonly slots: Semaphore;
   /** Idle pooled sockets, oldest first, with the pool key they belong to. */
   private readonly idle = new Map<Socket, string>();
@@ -107,6 +112,8 @@ export class OwncastHttpClient implements OwncastFetcher {
       ...(trustedCa ? { ca: [...tls.rootCertificates, trustedCa] } : {}),
     };
     this.agent = settings.scheme === "https" ? new https.Agent(options) : new http.Agent(options);
+    this.plain = settings.scheme === "http" ? new PlainHttpPool(settings) : null;
+    this.requestTail = `\r\nUser-Agent: ${USER_AGENT}\r\nAccept: ${ACCEPT}\r\nAccept-Encoding: identity\r\nConnection: keep-alive\r\n\r\n`;
     this.slots = new Semaphore(Math.min(settings.concurrency, settings.maxSockets));
     this.agent.on("free", (socket: Socket) => {
       const key = this.keyOf.get(socket);
@@ -124,7 +131,7 @@ export class OwncastHttpClient implements OwncastFetcher {
 
   /** Open pooled sockets (idle and busy), for the bench and tests. */
   get openSockets(): number {
-    return this.idle.size + this.inFlight;
+    return this.plain ? this.plain.openSockets : this.idle.size + this.inFlight;
   }
 
   private untrackIdle(socket: Socket): void {
@@ -182,6 +189,13 @@ export class OwncastHttpClient implements OwncastFetcher {
 
   private attempt(domain: string, target: ResolvedAddress, path: string, maxBytes: number): Promise<FetchResult> {
     const s = this.settings;
+    if (this.plain !== null) {
+      const port = s.port ?? 80;
+      const host = s.port === null ? domain : `${domain}:${port}`;
+      // Names come from domainify and paths from this plugin; refuse anything that could split the request.
+      if (!REQUEST_TOKEN.test(host) || !REQUEST_TOKEN.test(path)) return Promise.reject(new FetchError(`invalid request target ${host}${path}`, "EINVAL"));
+      return this.plain.request(`${target.address}:${port}`, target, port, `GET ${path} HTTP/1.1\r\nHost: ${host}${this.requestTail}`, maxBytes);
+    }
     const https_ = s.scheme === "https";
     const port = s.port ?? (https_ ? 443 : 80);
     const key = https_ ? `${domain}@${target.address}:${port}` : `${target.address}:${port}`;
@@ -218,7 +232,7 @@ export class OwncastHttpClient implements OwncastFetcher {
         headers: {
           Host: s.port === null ? domain : `${domain}:${port}`,
           "User-Agent": USER_AGENT,
-          Accept: "application/json, image/*;q=0.8",
+          Accept: ACCEPT,
           "Accept-Encoding": "identity",
         },
         timeout: s.readTimeoutMs,
@@ -268,13 +282,16 @@ export class OwncastHttpClient implements OwncastFetcher {
   }
 
   close(): void {
+    this.plain?.close();
     this.agent.destroy();
     this.idle.clear();
     this.idlePerKey.clear();
   }
 }
 
-class StaleSocketError extends Error {}
+const ACCEPT = "application/json, image/*;q=0.8";
+/** Visible ASCII only: no space, CR or LF in a request line or Host header. */
+const REQUEST_TOKEN = /^[\x21-\x7e]+$/;
 
 /** How long a resolution is reused (the connection goes to the address checked then). */
 const DNS_CACHE_MS = 300_000;
