@@ -27,45 +27,65 @@ type ClientRecord = Omit<ClientRow, "enabled" | "sync" | "autojoin" | "online"> 
 };
 type InstanceRecord = Omit<InstanceRow, "enabled" | "isolated"> & { enabled: Flag; isolated: Flag };
 
+// Each table's columns, primary key first: the upserts and the records written are made from
+// these lists (a record missing one of its row's keys does not compile).
+const CLIENT_COLUMNS = [
+  "id",
+  "homeserver",
+  "access_token",
+  "device_id",
+  "enabled",
+  "next_batch",
+  "filter_id",
+  "sync",
+  "autojoin",
+  "online",
+  "displayname",
+  "avatar_url",
+] as const satisfies readonly (keyof ClientRow)[];
+const PLUGIN_COLUMNS = ["id", "version", "path", "sha256", "loaded_at"] as const satisfies readonly (keyof PluginRow)[];
+const INSTANCE_COLUMNS = [
+  "id",
+  "type",
+  "enabled",
+  "primary_user",
+  "config",
+  "database_engine",
+  "isolated",
+  "state",
+  "last_error",
+] as const satisfies readonly (keyof InstanceRow)[];
+
+/** INSERT of every column; on a taken primary key (the first column), UPDATE of the others. */
+function upsertSql(table: string, columns: readonly string[]): string {
+  const [key, ...rest] = columns;
+  return `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((c) => `@${c}`).join(", ")})
+    ON CONFLICT (${key}) DO UPDATE SET ${rest.map((c) => `${c} = excluded.${c}`).join(", ")}`;
+}
+
+/** Only the table's columns of `row`: callers may hand over objects with more keys. */
+function pick<T, K extends keyof T>(row: T, columns: readonly K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>;
+  for (const c of columns) out[c] = row[c];
+  return out;
+}
+
 const flag = (b: boolean): Flag => (b ? 1 : 0);
 
 function clientFromRecord(r: ClientRecord): ClientRow {
   return { ...r, enabled: r.enabled === 1, sync: r.sync === 1, autojoin: r.autojoin === 1, online: r.online === 1 };
 }
 function clientToRecord(c: ClientRow): ClientRecord {
-  return {
-    id: c.id,
-    homeserver: c.homeserver,
-    access_token: c.access_token,
-    device_id: c.device_id,
-    enabled: flag(c.enabled),
-    next_batch: c.next_batch,
-    filter_id: c.filter_id,
-    sync: flag(c.sync),
-    autojoin: flag(c.autojoin),
-    online: flag(c.online),
-    displayname: c.displayname,
-    avatar_url: c.avatar_url,
-  };
+  return { ...pick(c, CLIENT_COLUMNS), enabled: flag(c.enabled), sync: flag(c.sync), autojoin: flag(c.autojoin), online: flag(c.online) };
 }
 function instanceFromRecord(r: InstanceRecord): InstanceRow {
   return { ...r, enabled: r.enabled === 1, isolated: r.isolated === 1 };
 }
 function instanceToRecord(i: InstanceRow): InstanceRecord {
-  return {
-    id: i.id,
-    type: i.type,
-    enabled: flag(i.enabled),
-    primary_user: i.primary_user,
-    config: i.config,
-    database_engine: i.database_engine,
-    isolated: flag(i.isolated),
-    state: i.state,
-    last_error: i.last_error,
-  };
+  return { ...pick(i, INSTANCE_COLUMNS), enabled: flag(i.enabled), isolated: flag(i.isolated) };
 }
 function pluginToRecord(p: PluginRow): PluginRow {
-  return { id: p.id, version: p.version, path: p.path, sha256: p.sha256, loaded_at: p.loaded_at };
+  return pick(p, PLUGIN_COLUMNS);
 }
 
 function sqliteCode(err: unknown): string | undefined {
@@ -75,6 +95,16 @@ function sqliteCode(err: unknown): string | undefined {
 /** ON DELETE RESTRICT reports SQLITE_CONSTRAINT_TRIGGER, other FK failures _FOREIGNKEY. */
 function isForeignKeyError(err: unknown): boolean {
   return err instanceof Database.SqliteError && err.message.includes("FOREIGN KEY constraint failed");
+}
+
+/** Runs an `UPDATE ... SET id = ? WHERE id = ?`; a taken new id throws `taken()`. False when not found. */
+function renameRow(stmt: Database.Statement, oldId: string, newId: string, taken: () => StoreError): boolean {
+  try {
+    return stmt.run(newId, oldId).changes > 0;
+  } catch (err) {
+    if (sqliteCode(err) === "SQLITE_CONSTRAINT_PRIMARYKEY") throw taken();
+    throw err;
+  }
 }
 
 export class HostStore {
@@ -90,32 +120,16 @@ export class HostStore {
     this.stmt = {
       listClients: p("SELECT * FROM client ORDER BY id"),
       getClient: p("SELECT * FROM client WHERE id = ?"),
-      putClient: p(`INSERT INTO client (id, homeserver, access_token, device_id, enabled, next_batch, filter_id,
-          sync, autojoin, online, displayname, avatar_url)
-        VALUES (@id, @homeserver, @access_token, @device_id, @enabled, @next_batch, @filter_id,
-          @sync, @autojoin, @online, @displayname, @avatar_url)
-        ON CONFLICT (id) DO UPDATE SET homeserver = excluded.homeserver, access_token = excluded.access_token,
-          device_id = excluded.device_id, enabled = excluded.enabled, next_batch = excluded.next_batch,
-          filter_id = excluded.filter_id, sync = excluded.sync, autojoin = excluded.autojoin,
-          online = excluded.online, displayname = excluded.displayname, avatar_url = excluded.avatar_url`),
+      putClient: p(upsertSql("client", CLIENT_COLUMNS)),
       deleteClient: p("DELETE FROM client WHERE id = ?"),
       renameClient: p("UPDATE client SET id = ? WHERE id = ?"),
       listPlugins: p("SELECT * FROM plugin ORDER BY id"),
       getPlugin: p("SELECT * FROM plugin WHERE id = ?"),
-      putPlugin: p(`INSERT INTO plugin (id, version, path, sha256, loaded_at)
-        VALUES (@id, @version, @path, @sha256, @loaded_at)
-        ON CONFLICT (id) DO UPDATE SET version = excluded.version, path = excluded.path,
-          sha256 = excluded.sha256, loaded_at = excluded.loaded_at`),
+      putPlugin: p(upsertSql("plugin", PLUGIN_COLUMNS)),
       deletePlugin: p("DELETE FROM plugin WHERE id = ?"),
       listInstances: p("SELECT * FROM instance ORDER BY id"),
       getInstance: p("SELECT * FROM instance WHERE id = ?"),
-      putInstance: p(`INSERT INTO instance (id, type, enabled, primary_user, config, database_engine, isolated,
-          state, last_error)
-        VALUES (@id, @type, @enabled, @primary_user, @config, @database_engine, @isolated, @state, @last_error)
-        ON CONFLICT (id) DO UPDATE SET type = excluded.type, enabled = excluded.enabled,
-          primary_user = excluded.primary_user, config = excluded.config,
-          database_engine = excluded.database_engine, isolated = excluded.isolated, state = excluded.state,
-          last_error = excluded.last_error`),
+      putInstance: p(upsertSql("instance", INSTANCE_COLUMNS)),
       deleteInstance: p("DELETE FROM instance WHERE id = ?"),
       renameInstance: p("UPDATE instance SET id = ? WHERE id = ?"),
       setInstanceState: p("UPDATE instance SET state = ?, last_error = ? WHERE id = ?"),
@@ -199,14 +213,7 @@ export class HostStore {
 
   /** Changes a client's id; its instances follow (ON UPDATE CASCADE). False when not found. */
   renameClient(oldId: string, newId: string): boolean {
-    try {
-      return this.stmt.renameClient.run(newId, oldId).changes > 0;
-    } catch (err) {
-      if (sqliteCode(err) === "SQLITE_CONSTRAINT_PRIMARYKEY") {
-        throw new StoreError("user_exists", `client ${newId} exists already`);
-      }
-      throw err;
-    }
+    return renameRow(this.stmt.renameClient, oldId, newId, () => new StoreError("user_exists", `client ${newId} exists already`));
   }
 
   // ---- plugins ----
@@ -257,14 +264,7 @@ export class HostStore {
 
   /** Changes an instance's id. False when `oldId` does not exist. */
   renameInstance(oldId: string, newId: string): boolean {
-    try {
-      return this.stmt.renameInstance.run(newId, oldId).changes > 0;
-    } catch (err) {
-      if (sqliteCode(err) === "SQLITE_CONSTRAINT_PRIMARYKEY") {
-        throw new StoreError("invalid_id", `instance ${newId} exists already`);
-      }
-      throw err;
-    }
+    return renameRow(this.stmt.renameInstance, oldId, newId, () => new StoreError("invalid_id", `instance ${newId} exists already`));
   }
 
   /** Records a state change (and the last error, null to clear it). False when not found. */
