@@ -2,28 +2,14 @@
 // in one bash, against `botyard start -c config.yaml` (the built daemon as a child process) on
 // the real Synapse. The test only supplies the variables the walkthrough asks the reader for.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HS_URL, randomLocalpart, sharedSecret, waitFor } from "./support/synapse.js";
+import { REPO_ROOT as repoRoot, freePort, writeTempConfig } from "./support/daemon.js";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const mainJs = path.join(repoRoot, "packages/host/dist/main.js");
 const bundle = path.join(repoRoot, "build/plugins/echo-v0.1.0.mbp");
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The ```sh blocks of the walkthrough, in order. */
 function walkthroughScript(): string {
@@ -43,29 +29,25 @@ describe("the README's curl walkthrough against a daemon on real Synapse", () =>
   beforeAll(async () => {
     if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing; run npm run build first`);
     if (!existsSync(bundle)) throw new Error(`${bundle} is missing; run npm run build first`);
-    dir = mkdtempSync(path.join(tmpdir(), "botyard-walkthrough-"));
     port = await freePort();
-    writeFileSync(
-      path.join(dir, "config.yaml"),
-      [
-        "database: ./botyard.db",
-        "server:",
-        "  hostname: 127.0.0.1",
-        `  port: ${port}`,
-        `  public_url: http://127.0.0.1:${port}`,
-        "  unshared_secret: generate",
-        "homeservers:",
-        "  local:",
-        `    url: ${HS_URL}`,
-        `    secret: ${JSON.stringify(sharedSecret())}`,
-        "admins:",
-        `  walker: ${JSON.stringify(password)}`,
-        "logging:",
-        "  console: json",
-        "",
-      ].join("\n"),
-    );
-    daemon = spawn(process.execPath, [mainJs, "start", "-c", path.join(dir, "config.yaml")], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    let configPath: string;
+    ({ dir, configPath } = writeTempConfig("botyard-walkthrough-", [
+      "database: ./botyard.db",
+      "server:",
+      "  hostname: 127.0.0.1",
+      `  port: ${port}`,
+      `  public_url: http://127.0.0.1:${port}`,
+      "  unshared_secret: generate",
+      "homeservers:",
+      "  local:",
+      `    url: ${HS_URL}`,
+      `    secret: ${JSON.stringify(sharedSecret())}`,
+      "admins:",
+      `  walker: ${JSON.stringify(password)}`,
+      "logging:",
+      "  console: json",
+    ]));
+    daemon = spawn(process.execPath, [mainJs, "start", "-c", configPath], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
     daemon.stdout!.on("data", (d: Buffer) => (daemonOutput += d.toString()));
     daemon.stderr!.on("data", (d: Buffer) => (daemonOutput += d.toString()));
     await waitFor(

@@ -2,28 +2,13 @@
 // echo plugin's .mbp installed, echo instances on one bot account. A user sends `!ping` and sees
 // the reply; two instances on one client both answer; `!help` lists their commands; a failing
 // instance posts one notice to the admin room.
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { rmSync } from "node:fs";
 import AdmZip from "adm-zip";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Daemon } from "../packages/host/src/daemon.js";
+import type { Daemon } from "../packages/host/src/daemon.js";
 import type { InstanceRow } from "../packages/host/src/store/types.js";
 import { HS_URL, TestUser, clientRowFor, isReplyTo, registerUser, waitFor, type TestAccount } from "./support/synapse.js";
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-
-/** The echo plugin's bundle, built with the repository's own script when it is missing. */
-function echoBundle(): Buffer {
-  const dir = path.join(repoRoot, "build/plugins");
-  const find = () => (existsSync(dir) ? readdirSync(dir).find((n) => /^echo-v.+\.mbp$/.test(n)) : undefined);
-  if (!find()) execFileSync(process.execPath, [path.join(repoRoot, "scripts/build-plugins.mjs"), "echo"], { stdio: "inherit" });
-  const name = find();
-  if (!name) throw new Error("the echo plugin's .mbp could not be built");
-  return readFileSync(path.join(dir, name));
-}
+import { addClient, pluginBundle, startTempDaemon } from "./support/daemon.js";
 
 /** A bundle whose plugin throws in start(), built by hand (a plain class is a valid PluginRuntime). */
 function failingBundle(): Buffer {
@@ -67,40 +52,28 @@ describe("the daemon with echo instances on a real Synapse", () => {
   let adminRoom: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), "botyard-matrix-e2e-"));
     bot = await registerUser("echobot");
     user = await TestUser.create("echouser");
     roomId = await user.createRoom([bot.user_id], "chat");
     adminRoom = await user.createRoom([bot.user_id], "admin");
-    const config = path.join(dir, "config.yaml");
-    writeFileSync(
-      config,
-      [
-        "database: ./host.db",
-        "server:",
-        "  port: 0",
-        "  unshared_secret: matrix-e2e-secret-0123456789abcdef",
-        "admins:",
-        "  root: matrix-e2e-password",
-        "logging:",
-        "  level: info",
-        "  console: off",
-        "admin_room:",
-        `  room_id: "${adminRoom}"`,
-        `  client: "${bot.user_id}"`,
-        "",
-      ].join("\n"),
-    );
-    daemon = new Daemon({ configPath: config });
-    await daemon.start();
-    // What POST /client/new does: store the row, start the client.
-    const row = clientRowFor(bot, HS_URL, { displayname: "Echo Bot" });
-    daemon.store.putClient(row);
-    await daemon.clients.start(row);
-    expect(await daemon.clients.whenReady(bot.user_id, 30_000)).toBe(true);
+    ({ dir, daemon } = await startTempDaemon("botyard-matrix-e2e-", [
+      "database: ./host.db",
+      "server:",
+      "  port: 0",
+      "  unshared_secret: matrix-e2e-secret-0123456789abcdef",
+      "admins:",
+      "  root: matrix-e2e-password",
+      "logging:",
+      "  level: info",
+      "  console: off",
+      "admin_room:",
+      `  room_id: "${adminRoom}"`,
+      `  client: "${bot.user_id}"`,
+    ]));
+    expect(await addClient(daemon, clientRowFor(bot, HS_URL, { displayname: "Echo Bot" }))).toBe(true);
     await user.waitForJoin(roomId, bot.user_id);
     await user.waitForJoin(adminRoom, bot.user_id);
-    await daemon.registry.install(echoBundle(), { allowOverride: true });
+    await daemon.registry.install(pluginBundle("echo"), { allowOverride: true });
     await daemon.supervisor.create(instance("echo1", bot.user_id));
     await waitFor(() => daemon.supervisor.status("echo1").state === "running", 30_000, "echo1 to run");
   }, 120_000);

@@ -2,33 +2,12 @@
 // by the repository's script, the simulated Owncast on 127.0.0.1. A room member subscribes, the
 // stream goes live, and the notice arrives in the room as HTML with a clean body; a signed
 // webhook delivered to the instance's public URL announces a title change at once.
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Daemon } from "../packages/host/src/daemon.js";
+import type { Daemon } from "../packages/host/src/daemon.js";
 import { HS_URL, TestUser, clientRowFor, isReplyTo, registerUser, waitFor, type TestAccount } from "./support/synapse.js";
+import { addClient, freePort, pluginBundle, startTempDaemon } from "./support/daemon.js";
 import { OwncastSim, sendWebhook } from "./owncast/sim.js";
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-
-function sentryBundle(): Buffer {
-  const pkg = JSON.parse(readFileSync(path.join(repoRoot, "plugins/owncast-sentry/package.json"), "utf8")) as { version: string };
-  const file = path.join(repoRoot, `build/plugins/owncast-sentry-v${pkg.version}.mbp`);
-  if (!existsSync(file)) execFileSync(process.execPath, [path.join(repoRoot, "scripts/build-plugins.mjs"), "owncast-sentry"], { stdio: "inherit" });
-  return readFileSync(file);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe("Owncast Sentry on a real Synapse", () => {
   let dir: string;
@@ -42,37 +21,26 @@ describe("Owncast Sentry on a real Synapse", () => {
   beforeAll(async () => {
     await sim.start();
     sim.add("127.0.0.1", { name: "E2E <Stream> & Co", tags: ["e2e", ".hidden"], onlineLagMs: 5_000 });
-    dir = mkdtempSync(path.join(tmpdir(), "botyard-owncast-e2e-"));
     bot = await registerUser("sentrybot");
     user = await TestUser.create("streamfan");
     roomId = await user.createRoom([bot.user_id], "streams");
     const apiPort = await freePort();
-    const config = path.join(dir, "config.yaml");
-    writeFileSync(
-      config,
-      [
-        "database: ./host.db",
-        "server:",
-        "  hostname: 127.0.0.1",
-        `  port: ${apiPort}`,
-        `  public_url: http://127.0.0.1:${apiPort}`,
-        "  unshared_secret: owncast-e2e-secret-0123456789abcdef",
-        "admins:",
-        "  root: owncast-e2e-password",
-        "logging:",
-        "  level: info",
-        "  console: off",
-        "",
-      ].join("\n"),
-    );
-    daemon = new Daemon({ configPath: config });
-    await daemon.start();
-    const row = clientRowFor(bot, HS_URL, { displayname: "Owncast Sentry" });
-    daemon.store.putClient(row);
-    await daemon.clients.start(row);
-    expect(await daemon.clients.whenReady(bot.user_id, 30_000)).toBe(true);
+    ({ dir, daemon } = await startTempDaemon("botyard-owncast-e2e-", [
+      "database: ./host.db",
+      "server:",
+      "  hostname: 127.0.0.1",
+      `  port: ${apiPort}`,
+      `  public_url: http://127.0.0.1:${apiPort}`,
+      "  unshared_secret: owncast-e2e-secret-0123456789abcdef",
+      "admins:",
+      "  root: owncast-e2e-password",
+      "logging:",
+      "  level: info",
+      "  console: off",
+    ]));
+    expect(await addClient(daemon, clientRowFor(bot, HS_URL, { displayname: "Owncast Sentry" }))).toBe(true);
     await user.waitForJoin(roomId, bot.user_id);
-    await daemon.registry.install(sentryBundle(), { allowOverride: true });
+    await daemon.registry.install(pluginBundle("owncast-sentry"), { allowOverride: true });
     const instanceConfig = [
       "poll_interval_seconds: 1",
       "min_notification_interval_seconds: 0",
