@@ -13,40 +13,49 @@ import { execFileSync, spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { ClientEvent, createClient, MemoryStore, RoomEvent, SyncState } from "matrix-js-sdk";
-import { logger as sdkRootLogger } from "matrix-js-sdk/lib/logger.js";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { RoomEvent } from "matrix-js-sdk";
 
-sdkRootLogger.setLevel("silent");
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const HS = (process.env.BOTYARD_TEST_HS ?? "http://127.0.0.1:8008").replace(/\/+$/, "");
-const noop = () => undefined;
-const silent = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, getChild: () => silent };
+
+/**
+ * The e2e tests' Synapse helpers (test/support/synapse.ts: homeserver URL, accounts, the bare
+ * user client, client rows), bundled once by the main process for plain Node. Packages stay
+ * external, so the bundle is written under node_modules/.cache where they resolve; the child
+ * processes import the same file (BOTYARD_BENCH_SUPPORT, inherited through the environment).
+ */
+async function loadSynapseSupport() {
+  let file = process.env.BOTYARD_BENCH_SUPPORT;
+  if (!file) {
+    const cache = join(root, "node_modules/.cache");
+    mkdirSync(cache, { recursive: true });
+    const dir = mkdtempSync(join(cache, "botyard-matrix-ping-"));
+    process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+    file = join(dir, "synapse.mjs");
+    const { build } = await import("esbuild");
+    const source = join(root, "test/support/synapse.ts");
+    await build({
+      entryPoints: [source],
+      outfile: file,
+      // synapse.ts finds ../shared/homeserver/synapse.sh from its own location.
+      define: { "import.meta.url": JSON.stringify(pathToFileURL(source).href) },
+      bundle: true,
+      packages: "external",
+      platform: "node",
+      format: "esm",
+      target: "node22",
+      logLevel: "error",
+    });
+    process.env.BOTYARD_BENCH_SUPPORT = file;
+  }
+  return import(pathToFileURL(file).href);
+}
+const { HS_URL: HS, clientRowFor, createQuietClient, registerUser, startSyncing } = await loadSynapseSupport();
 
 // ---- a bare client, used by the pinging user and by the floor responder --------------------
 async function bareClient(account) {
-  const client = createClient({
-    baseUrl: HS,
-    accessToken: account.access_token,
-    userId: account.user_id,
-    deviceId: account.device_id,
-    store: new MemoryStore(),
-    timelineSupport: false,
-    logger: silent,
-  });
-  const ready = new Promise((resolveReady, reject) => {
-    const timer = setTimeout(() => reject(new Error("first sync took over 60 s")), 60_000);
-    client.on(ClientEvent.Sync, (state) => {
-      if (state === SyncState.Prepared || state === SyncState.Syncing) {
-        clearTimeout(timer);
-        resolveReady();
-      }
-    });
-  });
-  const started = client.startClient({ initialSyncLimit: 1, lazyLoadMembers: true, disablePresence: true, threadSupport: false });
-  if (client.startMatrixRTC) client.off(ClientEvent.Sync, client.startMatrixRTC); // no calls here, as in the host
-  await started;
-  await ready;
+  const client = createQuietClient(account, HS);
+  await startSyncing(client, 60_000);
   return client;
 }
 
@@ -92,7 +101,7 @@ if (process.argv[2] === "--pool") {
     },
     commandsOf: async () => [],
   });
-  await pool.start({ id: account.user_id, homeserver: HS, access_token: account.access_token, device_id: account.device_id, enabled: true, next_batch: "", filter_id: "", sync: true, autojoin: true, online: false, displayname: "disable", avatar_url: "disable" });
+  await pool.start(clientRowFor(account, HS));
   await pool.whenReady(account.user_id, 60_000);
   process.stdout.write("ready\n");
   process.on("SIGTERM", () => void pool.stopAll().then(() => process.exit(0)));
@@ -103,11 +112,9 @@ if (process.argv[2] === "--pool") {
 const ROUNDS = Number(process.argv[2] ?? 200);
 // Extra node flags for the daemon, e.g. BOTYARD_BENCH_HOST_FLAGS=--max-semi-space-size=1 to see the RSS effect.
 const HOST_FLAGS = (process.env.BOTYARD_BENCH_HOST_FLAGS ?? "").split(/\s+/).filter(Boolean);
-const { registerWithSharedSecret } = await import(join(root, "packages/host/dist/matrix/accounts.js"));
 const { HostStore } = await import(join(root, "packages/host/dist/store/host-store.js"));
-const secret = execFileSync(join(root, "../shared/homeserver/synapse.sh"), ["secret", String(new URL(HS).port || 80)], { encoding: "utf8" }).trim();
 const tag = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
-const register = (name) => registerWithSharedSecret(HS, secret, `bench${name}${tag}`, `pw-${tag}-${name}`, { userType: null });
+const register = (name) => registerUser(`bench${name}`, HS);
 
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
@@ -211,25 +218,10 @@ writeFileSync(
 const bots = [];
 for (let i = 0; i < 10; i++) bots.push(await register(`bot${i}`));
 const hostRoom = (await userClient.createRoom({ invite: bots.map((b) => b.user_id), preset: "private_chat" })).room_id;
-const row = (b) => ({
-  id: b.user_id,
-  homeserver: HS,
-  access_token: b.access_token,
-  device_id: b.device_id,
-  enabled: true,
-  next_batch: "",
-  filter_id: "",
-  sync: true,
-  autojoin: true,
-  online: false,
-  displayname: "disable",
-  avatar_url: "disable",
-});
-
 function seed(clients) {
   // The daemon migrates the schema on open; seed before it starts, as an operator's earlier run would have.
   const store = HostStore.open(join(dir, "host.db"));
-  for (const b of clients) store.putClient(row(b));
+  for (const b of clients) store.putClient(clientRowFor(b, HS));
   if (!store.getInstance("echo1")) {
     store.putInstance({
       id: "echo1",

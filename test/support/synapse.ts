@@ -122,6 +122,44 @@ function plain(event: SdkEvent): MatrixEvent {
   };
 }
 
+/** A bare matrix-js-sdk client for `account`, logging nothing, with no timeline or crypto store. */
+export function createQuietClient(account: AccountCredentials, hs: string = HS_URL): MatrixClient {
+  return createClient({
+    baseUrl: hs,
+    accessToken: account.access_token,
+    userId: account.user_id,
+    deviceId: account.device_id,
+    store: new MemoryStore(),
+    timelineSupport: false,
+    logger: silentSdkLogger,
+  });
+}
+
+/**
+ * Starts `client` syncing and resolves after its first sync (rejects after `firstSyncTimeoutMs`).
+ * Listeners that must see every live event go on before this is called.
+ */
+export async function startSyncing(client: MatrixClient, firstSyncTimeoutMs = 30_000): Promise<void> {
+  const prepared = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${client.getUserId()}: first sync took over ${firstSyncTimeoutMs / 1000} s`)),
+      firstSyncTimeoutMs,
+    );
+    client.on(ClientEvent.Sync, (state: SyncState) => {
+      if (state === SyncState.Prepared || state === SyncState.Syncing) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  const started = client.startClient({ initialSyncLimit: 1, lazyLoadMembers: true, disablePresence: true, threadSupport: false });
+  // No calls in tests: keep the MatrixRTC session manager (and its console logging) off.
+  const rtcStarter = (client as unknown as { startMatrixRTC?: unknown }).startMatrixRTC;
+  if (rtcStarter) client.off(ClientEvent.Sync, rtcStarter as never);
+  await started;
+  await prepared;
+}
+
 /**
  * A human-like user on a bare matrix-js-sdk client: syncs, creates rooms, sends, and collects
  * every live timeline event (from rooms it is in) for `waitForEvent`.
@@ -146,15 +184,7 @@ export class TestUser {
   }
 
   static async fromAccount(account: TestAccount, hs: string = HS_URL): Promise<TestUser> {
-    const client = createClient({
-      baseUrl: hs,
-      accessToken: account.access_token,
-      userId: account.user_id,
-      deviceId: account.device_id,
-      store: new MemoryStore(),
-      timelineSupport: false,
-      logger: silentSdkLogger,
-    });
+    const client = createQuietClient(account, hs);
     const user = new TestUser(account, client);
     client.on(RoomEvent.Timeline, (event, room, toStart, removed) => {
       if (toStart || removed || !room || !client.isInitialSyncComplete()) return;
@@ -164,21 +194,7 @@ export class TestUser {
       user.waiters = [];
       for (const w of waiters) w();
     });
-    const prepared = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${account.user_id}: first sync took over 30 s`)), 30_000);
-      client.on(ClientEvent.Sync, (state: SyncState) => {
-        if (state === SyncState.Prepared || state === SyncState.Syncing) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
-    const started = client.startClient({ initialSyncLimit: 1, lazyLoadMembers: true, disablePresence: true, threadSupport: false });
-    // No calls in tests: keep the MatrixRTC session manager (and its console logging) off.
-    const rtcStarter = (client as unknown as { startMatrixRTC?: unknown }).startMatrixRTC;
-    if (rtcStarter) client.off(ClientEvent.Sync, rtcStarter as never);
-    await started;
-    await prepared;
+    await startSyncing(client);
     return user;
   }
 
