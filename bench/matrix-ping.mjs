@@ -110,7 +110,8 @@ if (process.argv[2] === "--pool") {
 
 // ---- main mode -------------------------------------------------------------------------------
 const ROUNDS = Number(process.argv[2] ?? 200);
-// Extra node flags for the daemon, e.g. BOTYARD_BENCH_HOST_FLAGS=--max-semi-space-size=1 to see the RSS effect.
+// Extra node flags for the daemon (its own, from runtime-flags.ts, are added by `botyard start`;
+// a flag given here with another value wins), e.g. BOTYARD_BENCH_HOST_FLAGS=--max-semi-space-size=16.
 const HOST_FLAGS = (process.env.BOTYARD_BENCH_HOST_FLAGS ?? "").split(/\s+/).filter(Boolean);
 const { HostStore } = await import(join(root, "packages/host/dist/store/host-store.js"));
 const tag = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
@@ -273,6 +274,8 @@ const [floor, poolOnly, host] = await interleavedRounds(
 child.kill("SIGTERM");
 await sleep(2_000);
 const rss1 = rssMb(proc.pid);
+// `botyard start` relaunches itself in place with its runtime flags (runtime-flags.ts): show what it ran with.
+const hostFlags = readFileSync(`/proc/${proc.pid}/cmdline`, "utf8").split("\0").filter((a) => a.startsWith("--")).join(" ");
 const rssPool = rssMb(poolChild.pid);
 poolChild.kill("SIGTERM");
 await stopHost(proc);
@@ -292,5 +295,5 @@ console.log(`  floor (second user, bare matrix-js-sdk): p50 ${fmt(floor.p50)} ms
 console.log(`  ClientPool alone (in-process sink):      p50 ${fmt(poolOnly.p50)} ms  p95 ${fmt(poolOnly.p95)} ms  p99 ${fmt(poolOnly.p99)} ms  (process RSS ${fmt(rssPool)} MB)`);
 console.log(`  botyard (daemon + echo instance):        p50 ${fmt(host.p50)} ms  p95 ${fmt(host.p95)} ms  p99 ${fmt(host.p99)} ms`);
 console.log(`  ratio botyard/floor:                     p50 ${(host.p50 / floor.p50).toFixed(2)}  p95 ${(host.p95 / floor.p95).toFixed(2)}  p99 ${(host.p99 / floor.p99).toFixed(2)}`);
-console.log(`  host RSS${HOST_FLAGS.length ? ` (node ${HOST_FLAGS.join(" ")})` : ""}: 1 client + 1 instance ${fmt(rss1)} MB; 10 clients + 1 instance ${fmt(rss10)} MB`);
+console.log(`  host RSS (node ${hostFlags || "without flags"}): 1 client + 1 instance ${fmt(rss1)} MB; 10 clients + 1 instance ${fmt(rss10)} MB`);
 process.exit(0);

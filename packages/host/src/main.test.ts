@@ -7,6 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { verifyPassword } from "./config/index.js";
+import { HOST_ENV, HOST_NODE_FLAGS } from "./runtime-flags.js";
 
 const mainJs = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 
@@ -110,6 +111,13 @@ describe("botyard start", () => {
       expect(port, `no "running" line; stdout:\n${stdout}\nstderr:\n${stderr}`).toBeDefined();
       const res = await fetch(`http://127.0.0.1:${port}/_matrix/maubot/v1/features`);
       expect(res.status).toBe(200);
+      // Relaunched in place (same pid) with the memory settings of runtime-flags.ts.
+      if (process.platform === "linux" && typeof (process as { execve?: unknown }).execve === "function") {
+        const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, "utf8").split("\0");
+        expect(cmdline).toEqual(expect.arrayContaining([...HOST_NODE_FLAGS]));
+        const environ = readFileSync(`/proc/${child.pid}/environ`, "utf8").split("\0");
+        for (const key of Object.keys(HOST_ENV)) expect(environ.some((e) => e.startsWith(`${key}=`)), key).toBe(true);
+      }
 
       const sentAt = Date.now();
       child.kill("SIGINT");

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ConfigError, createFirstRunConfig, hashPassword } from "./config/index.js";
+import { relaunchWithRuntimeFlags } from "./runtime-flags.js";
 
 const HELP = `botyard: a daemon hosting Matrix bots as plugins (maubot-compatible management API)
 
@@ -84,6 +85,8 @@ async function initCommand(configPath: string): Promise<void> {
 }
 
 async function startCommand(configPath: string): Promise<void> {
+  // The daemon's memory settings (runtime-flags.ts): relaunch with them, same pid, if missing.
+  relaunchWithRuntimeFlags();
   // Loaded here so `--help` and `hash-password` do not load the whole host.
   const { Daemon } = await import("./daemon.js");
   const daemon = new Daemon({ configPath });

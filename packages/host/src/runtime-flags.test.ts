@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { HOST_ENV, HOST_NODE_FLAGS, missingEnv, missingNodeFlags, relaunchWithRuntimeFlags, RELAUNCH_MARK } from "./runtime-flags.js";
+
+describe("runtime flags", () => {
+  it("adds every host flag the command line does not give", () => {
+    expect(missingNodeFlags([])).toEqual([...HOST_NODE_FLAGS]);
+    expect(missingNodeFlags(["--enable-source-maps"])).toEqual([...HOST_NODE_FLAGS]);
+  });
+
+  it("keeps an operator's own value of a flag, from execArgv or NODE_OPTIONS, in either spelling", () => {
+    expect(missingNodeFlags(["--max-semi-space-size=8"])).toEqual([]);
+    expect(missingNodeFlags(["--max_semi_space_size=8"])).toEqual([]);
+    expect(missingNodeFlags([], "--inspect --max-semi-space-size=4")).toEqual([]);
+  });
+
+  it("keeps environment values the operator set", () => {
+    expect(missingEnv({})).toEqual(HOST_ENV);
+    expect(missingEnv({ MALLOC_ARENA_MAX: "8" })).toEqual({});
+  });
+
+  it("relaunches once with the missing flags and environment, and not when marked", () => {
+    const calls: Array<{ file: string; args: string[]; env: NodeJS.ProcessEnv }> = [];
+    const fake = (env: NodeJS.ProcessEnv, execArgv: string[]) =>
+      ({
+        env,
+        execArgv,
+        execPath: "/usr/bin/node",
+        argv: ["/usr/bin/node", "/srv/main.js", "start", "-c", "x.yaml"],
+        execve: (file: string, args: string[], e: NodeJS.ProcessEnv) => void calls.push({ file, args, env: e }),
+      }) as unknown as NodeJS.Process;
+    relaunchWithRuntimeFlags(fake({ PATH: "/bin" }, ["--enable-source-maps"]));
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.file).toBe("/usr/bin/node");
+    expect(calls[0]!.args).toEqual(["/usr/bin/node", "--enable-source-maps", ...HOST_NODE_FLAGS, "/srv/main.js", "start", "-c", "x.yaml"]);
+    expect(calls[0]!.env).toMatchObject({ PATH: "/bin", ...HOST_ENV, [RELAUNCH_MARK]: "1" });
+
+    relaunchWithRuntimeFlags(fake({ [RELAUNCH_MARK]: "1" }, []));
+    relaunchWithRuntimeFlags(fake({ [RELAUNCH_MARK]: "off" }, []));
+    relaunchWithRuntimeFlags(fake({ ...HOST_ENV }, [...HOST_NODE_FLAGS]));
+    expect(calls).toHaveLength(1);
+  });
+});
