@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { API_PREFIX, buildApi } from "./app.js";
 import type { ApiDeps } from "./deps.js";
 import { DatabaseConsole } from "./database-console/database-console.js";
-import { LogSocketServer } from "./log-socket.js";
+import type { LogSocketServer } from "./log-socket.js";
 
 export interface ApiServer {
   port: number;
@@ -14,12 +14,25 @@ export interface ApiServer {
 
 export async function startApiServer(deps: ApiDeps, options: { port?: number; hostname?: string } = {}): Promise<ApiServer> {
   const { app, context } = buildApi(deps);
-  const logs = deps.config.api_features.log ? new LogSocketServer(deps.logging.ring, context.tokens, context.limits.logAuthTimeoutMs) : null;
+  // The websocket server (the `ws` package, about 3 MB of RSS) loads with the first log reader.
+  let logs: Promise<LogSocketServer> | null = null;
+  let closed = false;
+  const logSockets = () =>
+    (logs ??= import("./log-socket.js").then((m) => new m.LogSocketServer(deps.logging.ring, context.tokens, context.limits.logAuthTimeoutMs)));
   const server: Server = createServer(app.callback());
   server.on("upgrade", (req, socket, head) => {
     const path = (req.url ?? "").split("?")[0];
-    if (logs && path === `${API_PREFIX}/logs`) {
-      logs.handleUpgrade(req, socket, head);
+    if (deps.config.api_features.log && path === `${API_PREFIX}/logs`) {
+      logSockets().then(
+        (sockets) => {
+          if (closed || socket.destroyed) socket.destroy();
+          else sockets.handleUpgrade(req, socket, head);
+        },
+        (err: unknown) => {
+          context.log.error({ err }, "could not load the log websocket server");
+          socket.destroy();
+        },
+      );
       return;
     }
     socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
@@ -44,7 +57,8 @@ export async function startApiServer(deps: ApiDeps, options: { port?: number; ho
     port: bound,
     close() {
       closing ??= new Promise<void>((resolve) => {
-        logs?.close();
+        closed = true;
+        void logs?.then((sockets) => sockets.close());
         DatabaseConsole.killAll();
         server.close(() => resolve());
         server.closeIdleConnections();

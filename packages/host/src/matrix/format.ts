@@ -2,16 +2,28 @@
 // Everything that leaves through here is sanitised to the tags and attributes the Matrix spec
 // lists as safe for clients (client-server API, "m.room.message msgtypes", HTML subset), so a
 // plugin relaying text from users or remote servers cannot inject scripts, styles or forms.
-import MarkdownIt from "markdown-it";
-import sanitizeHtml from "sanitize-html";
+import { createRequire } from "node:module";
+import type MarkdownIt from "markdown-it";
+import type sanitizeHtml from "sanitize-html";
 
-const markdown = new MarkdownIt({
-  // Raw HTML in markdown is allowed through the renderer and then sanitised like everything else.
-  html: true,
-  linkify: true,
-  // Chat clients (Element) render a single newline as a line break.
-  breaks: true,
-});
+// markdown-it and sanitize-html (with htmlparser2, postcss) cost the daemon about 4 MB of RSS
+// at boot, and many hosts never send formatted text: they load on the first call, synchronously
+// (both ship CommonJS), so the functions below keep their synchronous signatures.
+const load = createRequire(import.meta.url);
+type MarkdownRenderer = ReturnType<typeof MarkdownIt>;
+let markdown: MarkdownRenderer | null = null;
+let sanitizer: typeof sanitizeHtml | null = null;
+
+function markdownRenderer(): MarkdownRenderer {
+  markdown ??= new (load("markdown-it") as typeof MarkdownIt)({
+    // Raw HTML in markdown is allowed through the renderer and then sanitised like everything else.
+    html: true,
+    linkify: true,
+    // Chat clients (Element) render a single newline as a line break.
+    breaks: true,
+  });
+  return markdown;
+}
 
 /** The Matrix spec's recommended HTML subset (v1.13, `m.room.message` formatting). */
 const MATRIX_TAGS = [
@@ -51,7 +63,8 @@ const SANITIZE_OPTIONS: sanitizeHtml.IOptions = {
 
 /** Sanitise caller-built HTML to the Matrix HTML subset. */
 export function sanitizeMatrixHtml(html: string): string {
-  const clean = sanitizeHtml(html, SANITIZE_OPTIONS);
+  sanitizer ??= load("sanitize-html") as typeof sanitizeHtml;
+  const clean = sanitizer(html, SANITIZE_OPTIONS);
   // sanitize-html has no per-attribute value filter; strip colour attributes that are not #rrggbb.
   return clean.replace(/ (data-mx-bg-color|data-mx-color|color)="([^"]*)"/g, (whole, _name: string, value: string) =>
     COLOUR.test(value) ? whole : "",
@@ -60,7 +73,7 @@ export function sanitizeMatrixHtml(html: string): string {
 
 /** Render markdown to sanitised Matrix HTML (no trailing newline). */
 export function renderMarkdown(source: string): string {
-  return sanitizeMatrixHtml(markdown.render(source)).trimEnd();
+  return sanitizeMatrixHtml(markdownRenderer().render(source)).trimEnd();
 }
 
 /** HTML-escape plain text (for building small HTML fragments around untrusted strings). */
