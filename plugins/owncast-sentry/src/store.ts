@@ -143,6 +143,7 @@ export class SentryStore {
                       WHERE stream_domain NOT IN (SELECT domain FROM streams)`),
       subscribedDomains: p(`SELECT domain FROM streams WHERE domain IN (SELECT stream_domain FROM subscriptions) ORDER BY domain`),
       subscribedStreams: p(`SELECT * FROM streams WHERE domain IN (SELECT stream_domain FROM subscriptions) ORDER BY domain`),
+      subscribedPage: p(`SELECT * FROM streams WHERE domain > ? AND domain IN (SELECT stream_domain FROM subscriptions) ORDER BY domain LIMIT ?`),
       get: p(`SELECT * FROM streams WHERE domain = ?`),
       byToken: p(`SELECT * FROM streams WHERE webhook_token = ?`),
       update: p(`UPDATE streams SET name = ?, title = ?, tags = ?, last_connect_time = ?, last_disconnect_time = ?,
@@ -198,6 +199,16 @@ export class SentryStore {
     const out = new Map<string, StreamRecord>();
     for (const row of this.statements.subscribedStreams.iterate() as IterableIterator<StreamRow>) out.set(row.domain, fromRow(row));
     return out;
+  }
+
+  /** Fills in stream rows missing for a subscription (rows the original's database may lack). */
+  healMissingStreams(): void {
+    this.statements.healMissing.run();
+  }
+
+  /** The next `limit` subscribed streams' records after `afterDomain` (in domain order). */
+  subscribedStreamsAfter(afterDomain: string, limit: number): StreamRecord[] {
+    return (this.statements.subscribedPage.all(afterDomain, limit) as StreamRow[]).map(fromRow);
   }
 
   streamsOfRoom(roomId: string): StreamRecord[] {

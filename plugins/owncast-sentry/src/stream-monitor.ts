@@ -26,6 +26,8 @@ export interface CycleStats {
 }
 
 const MAX_WEBHOOK_BYTES = 64 * 1024;
+/** Stream records read per query during a poll cycle. */
+const CYCLE_PAGE = 256;
 
 /** The event content of a formatted message: HTML plus a clean body, pinging nobody. */
 export function messageContent(message: FormattedMessage, msgtype: string): Record<string, unknown> {
@@ -108,25 +110,39 @@ export class StreamMonitor {
   }
 
   private async runCycle(): Promise<CycleStats> {
-    // One query for every record instead of one per stream; a record written after this point
-    // (webhook, command) is read again under the stream's lock.
+    // Records are read a page at a time (one query per page instead of one per stream, and few
+    // enough alive at once that they die young instead of filling V8's heap); a record written
+    // after its page was read (webhook, command) is read again under the stream's lock.
     this.lastWrite.clear();
-    const loadedAt = this.writes;
-    const records = this.deps.store.subscribedStreams();
-    const domains = [...records.keys()];
-    const stats: CycleStats = { streams: domains.length, queried: 0, skipped: 0, failed: 0, notices: 0 };
-    // A fixed set of workers pulls streams off the list: memory stays flat with 10,000 streams,
-    // and one slow stream holds up only its worker, for at most the request deadline.
+    this.deps.store.healMissingStreams();
+    const stats: CycleStats = { streams: 0, queried: 0, skipped: 0, failed: 0, notices: 0 };
+    let page: StreamRecord[] = [];
     let next = 0;
+    let loadedAt = 0;
+    let after = "";
+    let done = false;
+    const take = (): StreamRecord | null => {
+      if (next === page.length) {
+        if (done) return null;
+        loadedAt = this.writes;
+        page = this.deps.store.subscribedStreamsAfter(after, CYCLE_PAGE);
+        next = 0;
+        if (page.length < CYCLE_PAGE) done = true;
+        if (page.length === 0) return null;
+        after = page[page.length - 1]!.domain;
+        stats.streams += page.length;
+      }
+      return page[next++]!;
+    };
+    // A fixed set of workers pulls streams off the pages: memory stays flat with 10,000 streams,
+    // and one slow stream holds up only its worker, for at most the request deadline.
     const worker = async () => {
-      while (next < domains.length) {
-        const domain = domains[next++]!;
-        const preloaded = records.get(domain)!;
-        records.delete(domain);
-        await this.pollStream(domain, stats, preloaded, loadedAt).catch((err: Error) => this.deps.log.error(`[${domain}] poll failed: ${err.message}`));
+      for (let record = take(); record !== null; record = take()) {
+        const domain = record.domain;
+        await this.pollStream(domain, stats, record, loadedAt).catch((err: Error) => this.deps.log.error(`[${domain}] poll failed: ${err.message}`));
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.settings.http.concurrency, domains.length) }, worker));
+    await Promise.all(Array.from({ length: this.settings.http.concurrency }, worker));
     return stats;
   }
 
