@@ -10,6 +10,7 @@ import type { ClientMethod, CommandHelp, LogLevel, MatrixEvent, WebRequest, WebR
 import type { Logger } from "pino";
 import type { LoadedPlugin, PluginInstanceHost } from "../bundles/plugin-registry.js";
 import { ApiError } from "../errors.js";
+import { KeyedSerialQueue } from "../keyed-serial-queue.js";
 import type { ClientCaller, RoomEventSink } from "../ports.js";
 import type { InstanceRow, InstanceState } from "../store/types.js";
 import { InstanceConfigError, resolveInstanceConfig } from "./instance-config.js";
@@ -99,7 +100,8 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
   private readonly runtimes = new Map<string, InstanceRuntime>();
   private readonly workers = new Map<string, WorkerEntry>();
   private readonly workersStarting = new Map<string, Promise<WorkerEntry>>();
-  private readonly locks = new Map<string, Promise<unknown>>();
+  /** Operations on one instance run one at a time, in call order. */
+  private readonly locks = new KeyedSerialQueue();
   private readonly backoff: RestartBackoff;
   private readonly log: Logger;
   private stopping = false;
@@ -135,7 +137,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     this.backoff.cancelAll();
     const budget = this.options.stopTimeoutMs ?? 10_000;
     // Let operations in flight (a restart that already began) finish before stopping everything.
-    await withinMs(Promise.all([...this.locks.values()]), budget);
+    await withinMs(this.locks.idle(), budget);
     const active = [...this.runtimes.entries()].filter(([, rt]) => rt.workerKey !== null).map(([id]) => id);
     await withinMs(Promise.all(active.map((id) => this.stop(id))), budget + 1000);
     await Promise.all([...this.workers.values()].map((entry) => this.retireWorker(entry)));
@@ -145,7 +147,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
 
   async create(row: InstanceRow): Promise<InstanceStatus> {
     checkInstanceId(row.id);
-    return this.locked(row.id, async () => {
+    return this.locks.run(row.id, async () => {
       if (await this.options.records.getInstance(row.id)) {
         throw new ApiError("invalid_id", `An instance with id ${row.id} already exists.`);
       }
@@ -162,7 +164,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
    * `__botyardConfigUpdate`; a change of plugin, client or isolation restarts it; disabling stops it.
    */
   async update(id: string, patch: InstancePatch): Promise<InstanceStatus> {
-    return this.locked(id, async () => {
+    return this.locks.run(id, async () => {
       let row = await this.mustGet(id);
       if (patch.id !== undefined && patch.id !== id) {
         checkInstanceId(patch.id);
@@ -201,7 +203,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
   }
 
   async delete(id: string): Promise<void> {
-    await this.locked(id, async () => {
+    await this.locks.run(id, async () => {
       await this.mustGet(id);
       await this.doStop(id);
       await this.options.records.deleteInstance(id);
@@ -211,14 +213,14 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
   }
 
   start(id: string): Promise<InstanceStatus> {
-    return this.locked(id, async () => {
+    return this.locks.run(id, async () => {
       await this.doStart(id);
       return this.status(id);
     });
   }
 
   stop(id: string): Promise<InstanceStatus> {
-    return this.locked(id, async () => {
+    return this.locks.run(id, async () => {
       await this.doStop(id);
       return this.status(id);
     });
@@ -451,7 +453,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
 
   /** Only what is still failed and enabled comes back; an operator's stop or disable in between wins. */
   private async restartFailed(id: string): Promise<void> {
-    await this.locked(id, async () => {
+    await this.locks.run(id, async () => {
       if (this.stopping || this.runtimes.get(id)?.state !== "failed") return;
       const row = await this.options.records.getInstance(id);
       if (row?.enabled) await this.doStart(id);
@@ -540,17 +542,6 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     for (const suffix of ["", "-wal", "-shm"]) await rm(join(this.options.databaseDir, `${id}.db${suffix}`), { force: true });
   }
 
-  /** Operations on one instance run one at a time, in call order. */
-  private locked<T>(id: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(id) ?? Promise.resolve();
-    const run = previous.then(task, task);
-    const tail = run.catch(() => undefined);
-    this.locks.set(id, tail);
-    void tail.then(() => {
-      if (this.locks.get(id) === tail) this.locks.delete(id);
-    });
-    return run;
-  }
 }
 
 /** Waits for `work`, but no longer than `ms`. */

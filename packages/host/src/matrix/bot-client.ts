@@ -21,7 +21,7 @@ import type { ClientMethod, ClientParams, ClientResult, MatrixEvent, PowerLevels
 import type { ClientRow } from "../store/types.js";
 import { buildMessageContent, withDefaultMentions } from "./message-content.js";
 import { renderMarkdown, sanitizeMatrixHtml } from "./format.js";
-import { RoomSendQueue } from "./room-send-queue.js";
+import { KeyedSerialQueue } from "../keyed-serial-queue.js";
 import { DEFAULT_RETRY, isUnknownToken, isUnreachable, sleep, withRetry, type RetryPolicy } from "./request-retry.js";
 import { sdkLoggerFor } from "./sdk-logger.js";
 
@@ -127,7 +127,8 @@ const enc = encodeURIComponent;
 
 export class BotClient {
   private client: MatrixClient | null = null;
-  private readonly queue = new RoomSendQueue();
+  /** Sends to one room, one after another in call order. */
+  private readonly queue = new KeyedSerialQueue();
   private abort = new AbortController();
   private sweepTimer: NodeJS.Timeout | null = null;
   private txnCounter = 0;
@@ -241,7 +242,7 @@ export class BotClient {
 
   private createSdkClient(): MatrixClient {
     // What createClient does, minus the legacy crypto store and the send scheduler (sends go
-    // straight to the HTTP API through RoomSendQueue).
+    // straight to the HTTP API through the per-room queue).
     const client = new MatrixClient({
       baseUrl: this.row.homeserver.replace(/\/+$/, ""),
       accessToken: this.row.access_token,

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { RoomSendQueue } from "./room-send-queue.js";
+import { KeyedSerialQueue } from "./keyed-serial-queue.js";
 
-describe("RoomSendQueue", () => {
+describe("KeyedSerialQueue", () => {
   it("runs sends to one room one after another, in order, even when one fails", async () => {
-    const queue = new RoomSendQueue();
+    const queue = new KeyedSerialQueue();
     const order: string[] = [];
     const task = (name: string, fail = false) => async () => {
       order.push(`start ${name}`);
@@ -18,7 +18,7 @@ describe("RoomSendQueue", () => {
   });
 
   it("lets different rooms proceed independently and forgets idle rooms", async () => {
-    const queue = new RoomSendQueue();
+    const queue = new KeyedSerialQueue();
     let releaseA!: () => void;
     const a = queue.run("!a", () => new Promise<string>((r) => (releaseA = () => r("a"))));
     const b = await queue.run("!b", async () => "b");
