@@ -88,7 +88,8 @@ export class OwncastHttpClient implements OwncastFetcher {
   private readonly keyOf = new WeakMap<Socket, string>();
   private readonly watched = new WeakSet<Socket>();
   private inFlight = 0;
-  private readonly dnsCache = new Map<string, { addresses: ResolvedAddress[]; expires: number }>();
+  /** Resolutions (IP literals too) with the address the policy allows, if any. */
+  private readonly dnsCache = new Map<string, { addresses: ResolvedAddress[]; usable: ResolvedAddress | null; expires: number }>();
 
   /**
    * `trustedCa`: extra PEM certificates to trust besides the system's (a private CA, or a test's
@@ -145,30 +146,29 @@ export class OwncastHttpClient implements OwncastFetcher {
 
   /** The addresses a name may be contacted at (policy applied), cached for DNS_CACHE_MS. */
   private async resolve(domain: string): Promise<ResolvedAddress> {
-    const allowPrivate = this.settings.allowPrivateAddresses;
-    let addresses: ResolvedAddress[];
-    const family = isIP(domain);
-    if (family !== 0) {
-      addresses = [{ address: domain, family: family === 6 ? 6 : 4 }];
-    } else {
-      const cached = this.dnsCache.get(domain);
-      if (cached && cached.expires > Date.now()) {
-        addresses = cached.addresses;
+    let entry = this.dnsCache.get(domain);
+    if (entry === undefined || entry.expires <= Date.now()) {
+      let addresses: ResolvedAddress[];
+      const family = isIP(domain);
+      if (family !== 0) {
+        addresses = [{ address: domain, family: family === 6 ? 6 : 4 }];
       } else {
         try {
           addresses = await this.resolver(domain);
         } catch (err) {
           throw new FetchError(`${domain} does not resolve: ${(err as Error).message}`, "ENOTFOUND");
         }
-        // Domains that are no longer polled would stay forever: start over when it gets large.
-        if (this.dnsCache.size >= DNS_CACHE_ENTRIES) this.dnsCache.clear();
-        this.dnsCache.set(domain, { addresses, expires: Date.now() + DNS_CACHE_MS });
       }
+      // The policy's answer is kept with the resolution: a steady cycle checks nothing again.
+      const allowPrivate = this.settings.allowPrivateAddresses;
+      entry = { addresses, usable: addresses.find((a) => allowPrivate || !isNonPublicAddress(a.address)) ?? null, expires: Date.now() + DNS_CACHE_MS };
+      // Domains that are no longer polled would stay forever: start over when it gets large.
+      if (this.dnsCache.size >= DNS_CACHE_ENTRIES) this.dnsCache.clear();
+      this.dnsCache.set(domain, entry);
     }
-    if (addresses.length === 0) throw new FetchError(`${domain} does not resolve`, "ENOTFOUND");
-    const usable = addresses.find((a) => allowPrivate || !isNonPublicAddress(a.address));
-    if (!usable) throw new FetchError(`${domain} resolves only to private or reserved addresses`, "EBLOCKED");
-    return usable;
+    if (entry.addresses.length === 0) throw new FetchError(`${domain} does not resolve`, "ENOTFOUND");
+    if (entry.usable === null) throw new FetchError(`${domain} resolves only to private or reserved addresses`, "EBLOCKED");
+    return entry.usable;
   }
 
   async get(domain: string, path: string, maxBytes: number): Promise<FetchResult> {
