@@ -1,4 +1,5 @@
-// The curl walkthrough of docs/api-walkthrough.md, run as written: every ```sh block, in order,
+// The curl walkthrough of README.md (its section "Managing botyard with curl"), run as written:
+// every ```sh block of that section, in order,
 // in one bash, against `botyard start -c config.yaml` (the built daemon as a child process) on
 // the real Synapse. The test only supplies the variables the walkthrough asks the reader for.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
@@ -11,10 +12,12 @@ import { REPO_ROOT as repoRoot, freePort, writeTempConfig } from "./support/daem
 const mainJs = path.join(repoRoot, "packages/host/dist/main.js");
 const bundle = path.join(repoRoot, "build/plugins/echo-v0.1.0.mbp");
 
-/** The ```sh blocks of the walkthrough, in order. */
+/** The ```sh blocks of the README's walkthrough section (up to the next `## ` heading), in order. */
 function walkthroughScript(): string {
-  const doc = readFileSync(path.join(repoRoot, "docs/api-walkthrough.md"), "utf8");
-  const blocks = [...doc.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  const readme = readFileSync(path.join(repoRoot, "README.md"), "utf8");
+  const section = /^## Managing botyard with curl\n([\s\S]*?)(?=^## )/m.exec(readme)?.[1];
+  expect(section, "README.md has a section '## Managing botyard with curl'").toBeDefined();
+  const blocks = [...section!.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
   expect(blocks.length).toBeGreaterThanOrEqual(8);
   return `set -euo pipefail\n${blocks.join("\n")}`;
 }
