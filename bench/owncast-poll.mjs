@@ -102,6 +102,26 @@ function openSockets() {
   return n;
 }
 const fdLimit = /Max open files\s+(\d+)/.exec(readFileSync("/proc/self/limits", "utf8"))?.[1];
+/**
+ * Resident anonymous memory by kind: small mappings are mostly V8 heap pages (256 KiB each),
+ * [heap] and large ones are malloc's (Buffers, SQLite, V8's non-heap memory).
+ */
+function anonMemory() {
+  const kb = { small: 0, large: 0, brk: 0 };
+  let kind = null;
+  for (const line of readFileSync("/proc/self/smaps", "utf8").split("\n")) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (m) {
+      const size = parseInt(m[2], 16) - parseInt(m[1], 16);
+      kind = m[3] === "[heap]" ? "brk" : m[3] !== "" ? null : size < 1024 * 1024 ? "small" : "large";
+    } else if (kind !== null && line.startsWith("Rss:")) {
+      kb[kind] += Number(line.split(/\s+/)[1]);
+    }
+  }
+  const f = (k) => (k / 1024).toFixed(1);
+  return `resident anonymous: small mappings (V8 pages) ${f(kb.small)} MB, large mappings ${f(kb.large)} MB, malloc [heap] ${f(kb.brk)} MB`;
+}
+
 /** The simulator's CPU seconds so far (it shares the machine: when it is busy, wall time waits on it). */
 const simCpu = () => {
   const f = readFileSync(`/proc/${simPid}/stat`, "utf8").split(") ")[1].split(" ");
@@ -123,7 +143,8 @@ const insert = db.transaction(() => {
 insert();
 if (process.env.OWNCAST_BENCH_MEMORY) {
   global.gc?.();
-  console.log(`baseline rss ${mb(baseline.rss)}, after subscribing rss ${mb(process.memoryUsage().rss)}`);
+  const m = process.memoryUsage();
+  console.log(`baseline rss ${mb(baseline.rss)} heapTotal ${mb(baseline.heapTotal)}; after subscribing rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)}; ${anonMemory()}`);
 }
 const fetcher = new OwncastHttpClient(settings.http, async () => [{ address: "127.0.0.1", family: 4 }]);
 let sent = 0;
@@ -136,6 +157,7 @@ const monitor = new StreamMonitor({
 async function measure(label) {
   let peak = 0;
   const sampler = setInterval(() => (peak = Math.max(peak, openSockets())), 100);
+  const changes0 = db.prepare("SELECT total_changes() AS n").get().n;
   const cpu0 = process.cpuUsage();
   const sim0 = simCpu();
   const t0 = performance.now();
@@ -143,6 +165,7 @@ async function measure(label) {
   const wall = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const simSpent = simCpu() - sim0;
+  const rowsWritten = db.prepare("SELECT total_changes() AS n").get().n - changes0;
   clearInterval(sampler);
   peak = Math.max(peak, openSockets());
   if (process.env.OWNCAST_BENCH_MEMORY) {
@@ -150,12 +173,13 @@ async function measure(label) {
     const m = process.memoryUsage();
     const v8 = await import("node:v8");
     console.log("  spaces:", v8.getHeapSpaceStatistics().map((x) => `${x.space_name.replace("_space", "")} ${mb(x.space_size)}/${mb(x.space_used_size)}`).join(", "));
+    console.log(`  ${anonMemory()}`);
     console.log(`  memory: rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}`);
   }
   console.log(
     `${label.padEnd(22)} wall ${wall.toFixed(2)} s  cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s ` +
       `(user ${(cpu.user / 1e6).toFixed(2)}, sys ${(cpu.system / 1e6).toFixed(2)})  ` +
-      `queried ${stats.queried} failed ${stats.failed} notices ${stats.notices}  sockets peak ${peak - baseSockets}  simulator cpu ${simSpent.toFixed(2)} s`,
+      `queried ${stats.queried} failed ${stats.failed} notices ${stats.notices}  sockets peak ${peak - baseSockets}  rows written ${rowsWritten}  simulator cpu ${simSpent.toFixed(2)} s`,
   );
   return { wall, cpu: (cpu.user + cpu.system) / 1e6 };
 }

@@ -55,7 +55,10 @@ export class StreamMonitor {
   private readonly now: () => number;
   private cycle: Promise<CycleStats> | null = null;
   private stopping = false;
-  /** Write counter, and the count at each stream's last write: tells a preloaded record is stale. */
+  /**
+   * Write counter, and the count at each stream's last write: tells a preloaded record is stale.
+   * An outcome that changes nothing writes nothing, so its preloaded copy stays right.
+   */
   private writes = 0;
   private readonly lastWrite = new Map<string, number>();
 
@@ -229,15 +232,18 @@ export class StreamMonitor {
         record.tags = info.tags;
       }
     }
-    this.lastWrite.set(domain, ++this.writes);
     if (outcome.remove) {
       const rooms = this.deps.store.roomsOf(domain);
       await this.deliver(domain, rooms, outcome.notices, record);
+      this.lastWrite.set(domain, ++this.writes);
       this.deps.store.removeStream(domain);
       this.deps.log.info(`[${domain}] removed with its ${rooms.length} subscription(s)`);
       return;
     }
-    if (!sameRecord(previous, record)) this.deps.store.save(record);
+    if (!sameRecord(previous, record)) {
+      this.lastWrite.set(domain, ++this.writes);
+      this.deps.store.save(record);
+    }
     if (outcome.notices.length > 0) await this.deliver(domain, this.deps.store.roomsOf(domain), outcome.notices, record);
   }
 
