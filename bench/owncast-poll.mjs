@@ -130,6 +130,7 @@ const simCpu = () => {
 
 const db = new Database(join(work, "instance.db"));
 db.pragma("journal_mode = WAL");
+db.pragma("synchronous = NORMAL"); // as the host opens instance databases (worker-entry.ts)
 runMigrations(db, MIGRATIONS);
 global.gc?.();
 const baseline = process.memoryUsage();
