@@ -109,11 +109,11 @@ export class OwncastHttpClient implements OwncastFetcher {
       maxTotalSockets: settings.maxSockets * 2,
       maxFreeSockets: settings.scheme === "https" ? 1 : perAddress,
       scheduling: "lifo" as const,
-      timeout: 120_000,
+      timeout: IDLE_TIMEOUT_MS,
       ...(trustedCa ? { ca: [...tls.rootCertificates, trustedCa] } : {}),
     };
     this.agent = settings.scheme === "https" ? new https.Agent(options) : new http.Agent(options);
-    this.plain = settings.scheme === "http" ? new PlainHttpPool(settings) : null;
+    this.plain = settings.scheme === "http" ? new PlainHttpPool({ ...settings, idleTimeoutMs: IDLE_TIMEOUT_MS }) : null;
     this.requestTail = `\r\nUser-Agent: ${USER_AGENT}\r\nAccept: ${ACCEPT}\r\nAccept-Encoding: identity\r\nConnection: keep-alive\r\n\r\n`;
     this.slots = new Semaphore(Math.min(settings.concurrency, settings.maxSockets));
     this.agent.on("free", (socket: Socket) => {
@@ -179,7 +179,13 @@ export class OwncastHttpClient implements OwncastFetcher {
         return await this.attempt(domain, target, path, maxBytes);
       } catch (err) {
         // A kept-alive socket the server closed in the meantime: one fresh try.
-        if (err instanceof StaleSocketError) return await this.attempt(domain, target, path, maxBytes);
+        if (!(err instanceof StaleSocketError)) throw err;
+      }
+      try {
+        return await this.attempt(domain, target, path, maxBytes, true);
+      } catch (err) {
+        // Only possible with node:https (the plain client retries on a new connection).
+        if (err instanceof StaleSocketError) throw new FetchError("connection closed by the server before answering", "ECONNRESET");
         throw err;
       }
     } finally {
@@ -187,14 +193,15 @@ export class OwncastHttpClient implements OwncastFetcher {
     }
   }
 
-  private attempt(domain: string, target: ResolvedAddress, path: string, maxBytes: number): Promise<FetchResult> {
+  /** `fresh`: not on a kept-alive connection (the retry after a stale one; plain HTTP only). */
+  private attempt(domain: string, target: ResolvedAddress, path: string, maxBytes: number, fresh = false): Promise<FetchResult> {
     const s = this.settings;
     if (this.plain !== null) {
       const port = s.port ?? 80;
       const host = s.port === null ? domain : `${domain}:${port}`;
       // Names come from domainify and paths from this plugin; refuse anything that could split the request.
       if (!REQUEST_TOKEN.test(host) || !REQUEST_TOKEN.test(path)) return Promise.reject(new FetchError(`invalid request target ${host}${path}`, "EINVAL"));
-      return this.plain.request(`${target.address}:${port}`, target, port, `GET ${path} HTTP/1.1\r\nHost: ${host}${this.requestTail}`, maxBytes);
+      return this.plain.request(`${target.address}:${port}`, target, port, `GET ${path} HTTP/1.1\r\nHost: ${host}${this.requestTail}`, maxBytes, fresh);
     }
     const https_ = s.scheme === "https";
     const port = s.port ?? (https_ ? 443 : 80);
@@ -290,6 +297,8 @@ export class OwncastHttpClient implements OwncastFetcher {
 }
 
 const ACCEPT = "application/json, image/*;q=0.8";
+/** A kept-alive connection unused this long is closed. */
+const IDLE_TIMEOUT_MS = 120_000;
 /** Visible ASCII only: no space, CR or LF in a request line or Host header. */
 const REQUEST_TOKEN = /^[\x21-\x7e]+$/;
 

@@ -14,6 +14,8 @@ export interface PlainHttpLimits {
   connectTimeoutMs: number;
   readTimeoutMs: number;
   requestDeadlineMs: number;
+  /** A kept-alive connection unused this long is closed. */
+  idleTimeoutMs: number;
 }
 
 /** A reused connection the server had closed: the caller retries once on a fresh one. */
@@ -39,6 +41,7 @@ class Connection {
   connecting = true;
   exchange: Exchange | null = null;
   lastIo = 0;
+  idleSince = 0;
   private phase: Phase = "idle";
   /** Bytes not yet consumed by the parser (head so far, or a partial chunk-size line). */
   private pending: Buffer | null = null;
@@ -286,6 +289,7 @@ export class PlainHttpPool {
   private readonly open = new Set<Connection>();
   private readonly busy = new Set<Connection>();
   private sweeper: NodeJS.Timeout | null = null;
+  private reaper: NodeJS.Timeout | null = null;
   private readonly tickMs: number;
 
   constructor(private readonly limits: PlainHttpLimits) {
@@ -296,8 +300,9 @@ export class PlainHttpPool {
     return this.open.size;
   }
 
-  request(key: string, target: ResolvedAddress, port: number, request: string, maxBytes: number): Promise<FetchResult> {
-    let conn = this.takeIdle(key);
+  /** `fresh`: open a new connection even if one is idle (the retry after a stale one). */
+  request(key: string, target: ResolvedAddress, port: number, request: string, maxBytes: number, fresh = false): Promise<FetchResult> {
+    let conn = fresh ? undefined : this.takeIdle(key);
     const reused = conn !== undefined;
     if (conn === undefined) {
       if (this.open.size >= this.limits.maxSockets) {
@@ -335,7 +340,12 @@ export class PlainHttpPool {
   }
 
   release(conn: Connection): void {
+    conn.idleSince = Date.now();
     this.idle.add(conn);
+    if (this.reaper === null) {
+      this.reaper = setInterval(() => this.reap(), Math.max(10, this.limits.idleTimeoutMs / 4));
+      this.reaper.unref();
+    }
     const list = this.idleByKey.get(conn.key);
     if (list === undefined) this.idleByKey.set(conn.key, [conn]);
     else list.push(conn);
@@ -353,6 +363,19 @@ export class PlainHttpPool {
       const list = this.idleByKey.get(conn.key)!;
       list.splice(list.indexOf(conn), 1);
       if (list.length === 0) this.idleByKey.delete(conn.key);
+    }
+  }
+
+  /** Closes connections idle for longer than the idle timeout (the oldest come first). */
+  private reap(): void {
+    const cutoff = Date.now() - this.limits.idleTimeoutMs;
+    for (const conn of this.idle) {
+      if (conn.idleSince > cutoff) break;
+      this.discard(conn);
+    }
+    if (this.idle.size === 0 && this.reaper !== null) {
+      clearInterval(this.reaper);
+      this.reaper = null;
     }
   }
 
@@ -374,5 +397,7 @@ export class PlainHttpPool {
     for (const conn of [...this.open]) conn.fail(new FetchError("the HTTP client was closed", "ECLOSED"));
     this.idle.clear();
     this.idleByKey.clear();
+    if (this.reaper !== null) clearInterval(this.reaper);
+    this.reaper = null;
   }
 }

@@ -6,6 +6,7 @@ import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { OwncastHttpClient } from "../src/owncast-http.js";
+import { PlainHttpPool } from "../src/plain-http.js";
 import { parseSettings } from "../src/settings.js";
 
 const cleanups: (() => unknown)[] = [];
@@ -140,6 +141,34 @@ describe("plain HTTP client", () => {
     expect((await c.get("a.example", "/x", 1024)).body.toString()).toBe("ok");
     expect(s.connections).toBe(2);
     expect(s.requests.length).toBe(3);
+  });
+
+  it("the retry after a stale connection goes to a new one, not another idle one", async () => {
+    // Two connections answer once each; a second request on either is dropped without a byte.
+    const served = new WeakMap<net.Socket, number>();
+    const s = await rawServer((sock) => {
+      const n = (served.get(sock) ?? 0) + 1;
+      served.set(sock, n);
+      if (n > 1) sock.destroy();
+      else sock.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    });
+    const c = client(s.port);
+    await Promise.all([c.get("a.example", "/x", 1024), c.get("b.example", "/x", 1024)]);
+    expect(c.openSockets).toBe(2);
+    expect((await c.get("a.example", "/x", 1024)).body.toString()).toBe("ok");
+    expect(s.connections).toBe(3);
+  });
+
+  it("closes kept-alive connections left idle past the idle timeout", async () => {
+    const s = await rawServer((sock) => sock.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    const pool = new PlainHttpPool({ maxSockets: 4, connectTimeoutMs: 1000, readTimeoutMs: 1000, requestDeadlineMs: 2000, idleTimeoutMs: 100 });
+    cleanups.push(() => pool.close());
+    const target = { address: "127.0.0.1", family: 4 as const };
+    const res = await pool.request("k", target, s.port, "GET / HTTP/1.1\r\nHost: a.example\r\n\r\n", 1024);
+    expect(res.body.toString()).toBe("ok");
+    expect(pool.openSockets).toBe(1);
+    for (let i = 0; i < 50 && pool.openSockets > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(pool.openSockets).toBe(0);
   });
 
   it("a connection with bytes after its answer is not reused", async () => {
