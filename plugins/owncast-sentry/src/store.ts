@@ -142,7 +142,6 @@ export class SentryStore {
                       SELECT DISTINCT stream_domain, lower(hex(randomblob(16))) FROM subscriptions
                       WHERE stream_domain NOT IN (SELECT domain FROM streams)`),
       subscribedDomains: p(`SELECT domain FROM streams WHERE domain IN (SELECT stream_domain FROM subscriptions) ORDER BY domain`),
-      subscribedStreams: p(`SELECT * FROM streams WHERE domain IN (SELECT stream_domain FROM subscriptions) ORDER BY domain`),
       // EXISTS walks the domain index from the cursor; `IN (SELECT …)` made SQLite go through every
       // subscription for each page (40 pages of 10,000 streams: 350 ms instead of 19 ms a cycle).
       subscribedPage: p(`SELECT * FROM streams s WHERE s.domain > ? AND EXISTS (SELECT 1 FROM subscriptions WHERE stream_domain = s.domain)
@@ -194,14 +193,6 @@ export class SentryStore {
   subscribedDomains(): string[] {
     this.statements.healMissing.run();
     return (this.statements.subscribedDomains.all() as { domain: string }[]).map((r) => r.domain);
-  }
-
-  /** Every subscribed stream's record, by domain (healing missing rows first). */
-  subscribedStreams(): Map<string, StreamRecord> {
-    this.statements.healMissing.run();
-    const out = new Map<string, StreamRecord>();
-    for (const row of this.statements.subscribedStreams.iterate() as IterableIterator<StreamRow>) out.set(row.domain, fromRow(row));
-    return out;
   }
 
   /** Fills in stream rows missing for a subscription (rows the original's database may lack). */
