@@ -16,34 +16,19 @@ import tls from "node:tls";
 import { lookup as dnsLookup } from "node:dns/promises";
 import { isIP, type Socket } from "node:net";
 import { isNonPublicAddress } from "./address-policy.js";
+import { FetchError, type FetchResult, type ResolvedAddress } from "./fetch-result.js";
 import { PlainHttpPool, StaleSocketError } from "./plain-http.js";
 import type { HttpSettings } from "./settings.js";
 
-export const USER_AGENT = "OwncastSentry/1.2.0 (bot; botyard; +https://git.logal.dev/LogalDeveloper/OwncastSentry)";
+export { FetchError, type FetchResult, type ResolvedAddress };
 
-export interface ResolvedAddress {
-  address: string;
-  family: 4 | 6;
-}
+export const USER_AGENT = "OwncastSentry/1.2.0 (bot; botyard; +https://git.logal.dev/LogalDeveloper/OwncastSentry)";
 
 /** Name resolution, injectable so tests and benches can map names to 127.0.0.1. */
 export type Resolver = (hostname: string) => Promise<ResolvedAddress[]>;
 
 export const systemResolver: Resolver = async (hostname) =>
   (await dnsLookup(hostname, { all: true, verbatim: true })).map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
-
-export class FetchError extends Error {
-  constructor(message: string, readonly code: string) {
-    super(message);
-    this.name = "FetchError";
-  }
-}
-
-export interface FetchResult {
-  status: number;
-  contentType: string;
-  body: Buffer;
-}
 
 /** What the rest of the plugin needs from HTTP (so tests can count or refuse requests). */
 export interface OwncastFetcher {

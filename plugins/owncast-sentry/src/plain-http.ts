@@ -7,7 +7,7 @@
 // overall deadline checked by one shared sweep timer instead of timers per request.
 
 import net from "node:net";
-import { FetchError, type FetchResult, type ResolvedAddress } from "./owncast-http.js";
+import { FetchError, type FetchResult, type ResolvedAddress } from "./fetch-result.js";
 
 export interface PlainHttpLimits {
   maxSockets: number;
