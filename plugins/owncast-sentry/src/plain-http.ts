@@ -25,6 +25,7 @@ export class StaleSocketError extends Error {}
 const MAX_HEAD_BYTES = 16 * 1024;
 const CRLFCRLF = Buffer.from("\r\n\r\n");
 const CRLF = Buffer.from("\r\n");
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 type Phase = "idle" | "head" | "length" | "chunk-size" | "chunk-data" | "chunk-end" | "trailers" | "eof";
 
@@ -59,12 +60,19 @@ class Connection {
     target: ResolvedAddress,
     port: number,
   ) {
-    this.socket = net.connect({ host: target.address, port, family: target.family, noDelay: true });
+    // Reads land in one buffer shared by every connection (the parser copies what it keeps
+    // before returning), instead of a fresh 64 KiB allocation per read.
+    this.socket = net.connect({
+      host: target.address,
+      port,
+      family: target.family,
+      noDelay: true,
+      onread: { buffer: READ_BUFFER, callback: (n: number, buf: Uint8Array) => (this.onData(buf as Buffer, n), true) },
+    });
     this.socket.on("connect", () => {
       this.connecting = false;
       this.lastIo = Date.now();
     });
-    this.socket.on("data", (chunk: Buffer) => this.onData(chunk));
     this.socket.on("end", () => this.onEnd());
     this.socket.on("error", (err: NodeJS.ErrnoException) => this.fail(this.staleOr(new FetchError(err.message, err.code ?? "EREQUEST")), false));
     this.socket.on("close", () => {
@@ -109,7 +117,9 @@ class Connection {
     else this.pool.discard(this);
   }
 
-  private onData(chunk: Buffer): void {
+  /** `read`: the shared read buffer, of which the first `n` bytes are new. */
+  private onData(read: Buffer, n: number): void {
+    const chunk = read.subarray(0, n);
     if (this.exchange === null) {
       // Bytes nobody asked for: the connection cannot be trusted for the next request.
       this.pool.discard(this);
@@ -126,7 +136,7 @@ class Connection {
           const end = buf.indexOf(CRLFCRLF);
           if (end < 0) {
             if (buf.length > MAX_HEAD_BYTES) return this.fail(new FetchError(`answer head larger than ${MAX_HEAD_BYTES} bytes`, "ETOOBIG"));
-            this.pending = buf;
+            this.pending = Buffer.from(buf);
             return;
           }
           if (end > MAX_HEAD_BYTES) return this.fail(new FetchError(`answer head larger than ${MAX_HEAD_BYTES} bytes`, "ETOOBIG"));
@@ -138,7 +148,7 @@ class Connection {
         }
         case "length": {
           const take = Math.min(this.remaining, buf.length);
-          this.chunks.push(take === buf.length ? buf : buf.subarray(0, take));
+          this.chunks.push(Buffer.from(buf.subarray(0, take)));
           this.remaining -= take;
           buf = buf.subarray(take);
           if (this.remaining === 0) return this.complete(buf.length === 0);
@@ -150,7 +160,7 @@ class Connection {
           const eol = buf.indexOf(CRLF);
           if (eol < 0) {
             if (buf.length > MAX_HEAD_BYTES) return this.fail(new FetchError("malformed chunked answer", "EPROTO"));
-            this.pending = buf;
+            this.pending = Buffer.from(buf);
             return;
           }
           const line = buf.toString("latin1", 0, eol);
@@ -175,7 +185,7 @@ class Connection {
         }
         case "chunk-data": {
           const take = Math.min(this.remaining, buf.length);
-          this.chunks.push(buf.subarray(0, take));
+          this.chunks.push(Buffer.from(buf.subarray(0, take)));
           this.remaining -= take;
           buf = buf.subarray(take);
           if (this.remaining === 0) this.phase = "chunk-end";
@@ -183,7 +193,7 @@ class Connection {
         }
         case "eof": {
           if (!this.grow(buf.length)) return;
-          this.chunks.push(buf);
+          this.chunks.push(Buffer.from(buf));
           buf = buf.subarray(buf.length);
           break;
         }
