@@ -200,7 +200,12 @@ await waitJoined(userClient, floorRoom, responder.user_id);
 // ---- pool only (no instances, no worker) ----
 const poolBot = await register("poolbot");
 const poolRoom = (await userClient.createRoom({ invite: [poolBot.user_id], preset: "private_chat" })).room_id;
-const poolChild = spawn(process.execPath, [fileURLToPath(import.meta.url), "--pool", JSON.stringify(poolBot)], { stdio: ["ignore", "pipe", "inherit"] });
+// With the daemon's runtime flags, so its RSS compares with the host's.
+const { HOST_NODE_FLAGS, HOST_ENV } = await import(join(root, "packages/host/dist/runtime-flags.js"));
+const poolChild = spawn(process.execPath, [...HOST_NODE_FLAGS, fileURLToPath(import.meta.url), "--pool", JSON.stringify(poolBot)], {
+  stdio: ["ignore", "pipe", "inherit"],
+  env: { ...HOST_ENV, ...process.env },
+});
 await new Promise((r) => poolChild.stdout.once("data", r));
 await waitJoined(userClient, poolRoom, poolBot.user_id);
 
