@@ -47,7 +47,7 @@ describe("Daemon", () => {
     const messages = daemon.logging.ring.history().map((e) => e.msg);
     const port = daemon.api!.port;
     expect(port).toBeGreaterThan(0);
-    expect(messages).toContain(`botyard running on http://127.0.0.1:${port}/_matrix/maubot/`);
+    expect(messages).toContain(`botyard running on http://127.0.0.1:${port}/ (management API: /_matrix/maubot/v1)`);
     const features = await fetch(`http://127.0.0.1:${port}/_matrix/maubot/v1/features`);
     expect(features.status).toBe(200);
     expect(messages).toContain('hashed the plaintext password of admin "root"');

@@ -120,7 +120,7 @@ export class Daemon {
     }
 
     this.state = "running";
-    this.log.info({ port: this.api.port }, `botyard running on http://${config.server.hostname}:${this.api.port}${config.server.ui_base_path}/`);
+    this.log.info({ port: this.api.port }, `botyard running on http://${config.server.hostname}:${this.api.port}/ (management API: ${config.server.ui_base_path}/v1)`);
   }
 
   /** Stops everything that started; safe to call in any state and more than once. */
