@@ -111,6 +111,14 @@ describe("CommandRouter", () => {
     expect(badUrl.kind === "usage" && badUrl.text).toContain("**Usage:** `!feed add <url>`");
   });
 
+  it("quotes the sender's text in the reason as literal code, not Markdown or HTML", () => {
+    const { r } = router();
+    const html = r.resolve('!roll <a href="https://evil.example">x</a>', "m.text");
+    expect(html.kind === "usage" && html.text).toContain('\n\n`<sides>: "<a" is not an integer`');
+    const ticks = r.resolve("!roll 6 a `**b**`", "m.text");
+    expect(ticks.kind === "usage" && ticks.text).toContain('\n\n``unexpected "`**b**`"``');
+  });
+
   it("lists subcommands when none is given", () => {
     const { r } = router();
     const outcome = r.resolve("!feed", "m.text");

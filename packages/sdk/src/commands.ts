@@ -93,6 +93,17 @@ export function usageText(cmd: CompiledCommand, path: string): string {
   return text;
 }
 
+/**
+ * Text as a Markdown code span: a parse failure's reason quotes what the sender typed, which the
+ * host renders as Markdown with raw HTML allowed; inside a code span it stays literal text.
+ */
+function codeSpan(text: string): string {
+  const longestRun = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = "`".repeat(longestRun + 1);
+  const pad = text.startsWith("`") || text.endsWith("`") ? " " : "";
+  return `${fence}${pad}${text}${pad}${fence}`;
+}
+
 export type CommandOutcome =
   | { kind: "none" }
   | { kind: "usage"; command: string; text: string }
@@ -150,7 +161,7 @@ export class CommandRouter {
     const handler = cmd.spec.handler;
     if (!handler) return { kind: "usage", command: path, text: usageText(cmd, path) };
     const parsed = parseArgs(cmd.args, remaining);
-    if (!parsed.ok) return { kind: "usage", command: path, text: `${usageText(cmd, path)}\n\n${parsed.reason}` };
+    if (!parsed.ok) return { kind: "usage", command: path, text: `${usageText(cmd, path)}\n\n${codeSpan(parsed.reason)}` };
     const owner = this.#owner ?? cmd.spec;
     return {
       kind: "run",
