@@ -48,7 +48,7 @@ function makeArg<N extends string, V>(
 }
 
 /** Splits one whitespace-delimited token off the front. */
-function takeWord(text: string): { token: string; rest: string } {
+export function takeWord(text: string): { token: string; rest: string } {
   const match = /^(\S+)\s*/.exec(text);
   if (!match) return { token: "", rest: text };
   return { token: match[1]!, rest: text.slice(match[0].length) };

@@ -2,7 +2,7 @@
 // @argument as plain objects. Names and aliases are case-insensitive; a message whose arguments
 // do not parse is answered with the generated usage.
 
-import { argsUsage, checkArgList, parseArgs, type Arg, type ArgsOf } from "./arguments.js";
+import { argsUsage, checkArgList, parseArgs, takeWord, type Arg, type ArgsOf } from "./arguments.js";
 import type { CommandHelp } from "./contract.js";
 import type { MessageContext } from "./message-context.js";
 
@@ -66,12 +66,6 @@ function assertUniqueNames(commands: CompiledCommand[], where: string): void {
       seen.add(n);
     }
   }
-}
-
-function takeWord(text: string): { token: string; rest: string } {
-  const match = /^(\S+)\s*/.exec(text);
-  if (!match) return { token: "", rest: text };
-  return { token: match[1]!, rest: text.slice(match[0].length) };
 }
 
 function usageLine(cmd: CompiledCommand, path: string): string {
