@@ -10,15 +10,10 @@ import type { TextLimits } from "./owncast-api.js";
 export type SignatureCheck = "valid" | "missing" | "malformed" | "expired" | "mismatch";
 
 /** Parses `t=<unix>.s=<hex>` (a comma between the parts is accepted too). */
-export function parseSignatureHeader(header: string): { t: number; s: Buffer } | null {
+function parseSignatureHeader(header: string): { t: number; s: Buffer } | null {
   const m = /^\s*t=(\d{1,12})[.,]\s*s=([0-9a-fA-F]{64})\s*$/.exec(header);
   if (!m) return null;
   return { t: Number(m[1]), s: Buffer.from(m[2]!, "hex") };
-}
-
-export function signWebhook(secret: string, body: Uint8Array, unixSeconds: number): string {
-  const mac = createHmac("sha256", secret).update(`${unixSeconds}.`).update(body).digest("hex");
-  return `t=${unixSeconds}.s=${mac}`;
 }
 
 export function verifySignature(
