@@ -83,6 +83,6 @@ describe("SentryStore", () => {
     store.subscribe("a.example", "!r1:x");
     store.subscribe("a.example", "!r2:x");
     expect(store.removeStream("a.example")).toEqual(["!r1:x", "!r2:x"]);
-    expect(store.subscribedDomains()).toEqual([]);
+    expect(store.subscribedStreamsAfter("", 10)).toEqual([]);
   });
 });
