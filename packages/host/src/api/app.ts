@@ -51,7 +51,9 @@ export function buildApi(deps: ApiDeps): ApiApp {
   app.use(errorMiddleware(log));
   app.use(pluginWebMiddleware(context));
 
-  const uiPaths = new Router();
+  // Paths are case-sensitive, as in maubot (aiohttp): the auth middleware compares the API prefix
+  // exactly, so a router matching `/_MATRIX/...` too would serve protected routes without a token.
+  const uiPaths = new Router({ sensitive: true });
   uiPaths.get(`${config.server.ui_base_path}/paths.json`, (ctx) => {
     const base = new URL(config.server.public_url).pathname.replace(/\/+$/, "");
     ctx.body = { api_path: `${base}${API_PREFIX}` };
@@ -59,7 +61,7 @@ export function buildApi(deps: ApiDeps): ApiApp {
   app.use(uiPaths.routes());
 
   app.use(authMiddleware(API_PREFIX, context.tokens));
-  const router = new Router({ prefix: API_PREFIX });
+  const router = new Router({ prefix: API_PREFIX, sensitive: true });
   registerAuthRoutes(router, context);
   registerHealthRoutes(router, context);
   registerPluginRoutes(router, context);

@@ -101,6 +101,19 @@ describe("management API auth", () => {
     expect(ping.json.errcode).toBe("auth_token_missing");
   });
 
+  it("does not serve a protected route under a differently cased path without a token", async () => {
+    h = await startApiHarness();
+    h.addClient("@bot:example.org");
+    // The auth check compares the prefix case-sensitively, so the routes must too (as aiohttp's do).
+    for (const path of ["/_MATRIX/maubot/v1/clients", "/_matrix/Maubot/V1/instances"]) {
+      const res = await h.request("GET", path, { token: null });
+      expect(res.status, path).toBe(404);
+      expect(res.json.errcode, path).toBe("resource_not_found");
+    }
+    const upper = await h.request("GET", `${V1}/CLIENTS`);
+    expect(upper.json.errcode).toBe("resource_not_found");
+  });
+
   it("refuses expired, tampered, foreign-secret and removed-admin tokens", async () => {
     h = await startApiHarness();
     const expired = jwt.sign({ user_id: "admin", exp: Math.floor(Date.now() / 1000) - 10 }, SERVER_SECRET, { algorithm: "HS256", issuer: "botyard" });
