@@ -6,6 +6,7 @@ import { mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promise
 import { basename, join, resolve } from "node:path";
 import type { Logger } from "pino";
 import semver from "semver";
+import { componentLogger } from "../logging/logging.js";
 import type { InstanceRow, PluginRow } from "../store/types.js";
 import { probePluginModule } from "../instances/module-probe.js";
 import { BundleError } from "./bundle-error.js";
@@ -71,7 +72,7 @@ export class PluginRegistry {
   private readonly log: Logger;
 
   constructor(private readonly options: PluginRegistryOptions) {
-    this.log = options.logger.child({ name: "loader" });
+    this.log = componentLogger(options.logger, "loader");
   }
 
   /** Called by InstanceSupervisor so replacements can stop and restart instances. */

@@ -320,6 +320,7 @@ describe("InstanceSupervisor", () => {
       const { parentPort } = await import("node:worker_threads");
       parentPort.postMessage({ type: "CLIENT_CALL", callId: 999999, instanceId: "victim", method: "sendText", params: { roomId: "!r", text: "spoofed" } });
       parentPort.postMessage({ type: "LOG", instanceId: "victim", level: "error", msg: "spoofed log" });
+      this.ctx.log.error("posing", { instance_id: "victim", client_id: "@victim:test", name: "instance.victim" });
       await this.ctx.callClient("sendText", { roomId: "!r", text: "done" });
       return;
     }`,
@@ -332,6 +333,9 @@ describe("InstanceSupervisor", () => {
     expect(h.clients.calls.map((c) => c.clientId)).toEqual(["@rogue:test"]);
     expect(logsOf(h, "victim").includes("spoofed log")).toBe(false);
     expect(h.logs.some((l) => l.msg === "spoofed log" && l.claimedInstance === "victim" && l.worker === "plugin:rogue.plugin")).toBe(true);
+    // Its own log fields cannot name another instance or client either (admin notices name the subject by them).
+    expect(h.logs.find((l) => l.msg === "posing")).toMatchObject({ name: "instance.rogue", instance_id: "rogue" });
+    expect(h.logs.find((l) => l.msg === "posing")?.client_id).toBeUndefined();
   });
 
   it("renames and deletes an instance with its database", async () => {

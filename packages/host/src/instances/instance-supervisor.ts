@@ -11,6 +11,7 @@ import type { Logger } from "pino";
 import type { LoadedPlugin, PluginInstanceHost } from "../bundles/plugin-registry.js";
 import { ApiError } from "../errors.js";
 import { KeyedSerialQueue } from "../keyed-serial-queue.js";
+import { componentLogger, instanceLogger } from "../logging/logging.js";
 import type { ClientCaller, RoomEventSink } from "../ports.js";
 import type { InstanceRow, InstanceState } from "../store/types.js";
 import { InstanceConfigError, resolveInstanceConfig } from "./instance-config.js";
@@ -109,7 +110,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
   constructor(private readonly options: InstanceSupervisorOptions) {
     super();
     this.backoff = new RestartBackoff(options.restart);
-    this.log = options.logger.child({ name: "instances" });
+    this.log = componentLogger(options.logger, "instances");
     options.plugins.attachInstances?.(this);
   }
 
@@ -478,13 +479,13 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
   private pluginLog(workerKey: string, instanceId: string | null, level: LogLevel | "fatal", msg: string, fields?: Record<string, unknown>): void {
     const own = instanceId !== null && this.runtimes.get(instanceId)?.workerKey === workerKey;
     const logger = own ? this.instanceLog(instanceId) : this.log.child({ worker: workerKey, claimedInstance: instanceId ?? undefined });
-    // A plugin's fields may not pose as another logger or rewrite the record's own keys.
-    const { name: _name, level: _level, time: _time, msg: _msg, pid: _pid, hostname: _host, ...safe } = fields ?? {};
+    // A plugin's fields may not pose as another logger or instance, or rewrite the record's own keys.
+    const { name: _name, instance_id: _instance, client_id: _client, level: _level, time: _time, msg: _msg, pid: _pid, hostname: _host, ...safe } = fields ?? {};
     logger[level](safe, msg);
   }
 
   private instanceLog(id: string): Logger {
-    return this.options.logger.child({ name: `instance.${id}` });
+    return instanceLogger(this.options.logger, id);
   }
 
   private async setState(id: string, state: InstanceState, lastError: string | null): Promise<void> {
