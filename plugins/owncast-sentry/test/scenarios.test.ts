@@ -342,10 +342,12 @@ describe("unreachable instances", () => {
     expect(attempts).toEqual([0, 6, 12, 18, 24, 36, 48, 66, 84, 114, 144, 174]);
     expect(h.query("SELECT failure_counter FROM streams")).toEqual([{ failure_counter: 12 }]);
     const failuresAfter = async (n: number) => {
-      while ((h.query("SELECT failure_counter FROM streams")[0] as { failure_counter: number }).failure_counter < n) {
+      const failures = () => (h.query("SELECT failure_counter FROM streams")[0] as { failure_counter: number }).failure_counter;
+      for (let i = 0; i < 100 && failures() < n; i++) {
         h.clock.advance(6);
         await h.poll();
       }
+      expect(failures()).toBe(n);
       await h.say("!subscriptions");
       return h.lastReply();
     };
