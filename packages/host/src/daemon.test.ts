@@ -17,7 +17,7 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function writeConfig(extra = ""): string {
+function writeConfig(extra = "", serverExtra: string[] = []): string {
   const file = path.join(dir, "config.yaml");
   writeFileSync(
     file,
@@ -26,6 +26,7 @@ function writeConfig(extra = ""): string {
       "server:",
       "  port: 0",
       "  unshared_secret: daemon-test-secret-0123456789",
+      ...serverExtra,
       "admins:",
       "  root: plaintext-admin-password",
       "logging:",
@@ -61,6 +62,14 @@ describe("Daemon", () => {
     await expect(fetch(`http://127.0.0.1:${port}/_matrix/maubot/v1/features`)).rejects.toThrow();
     expect(daemon.logging.ring.history().at(-1)?.msg).toBe("botyard stopped");
     await daemon.stop(); // idempotent
+  });
+
+  it("names the management API's own path in its start line, which ui_base_path does not move", async () => {
+    daemon = new Daemon({ configPath: writeConfig("", ["  ui_base_path: /admin"]) });
+    await daemon.start();
+    const port = daemon.api!.port;
+    expect(daemon.logging.ring.history().map((e) => e.msg)).toContain(`botyard running on http://127.0.0.1:${port}/ (management API: /_matrix/maubot/v1)`);
+    expect((await fetch(`http://127.0.0.1:${port}/_matrix/maubot/v1/features`)).status).toBe(200);
   });
 
   it("scrubs a bot's access token from the logs once it is stored", async () => {

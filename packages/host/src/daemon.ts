@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
-import { startApiServer, type ApiServer } from "./api/index.js";
+import { API_PREFIX, startApiServer, type ApiServer } from "./api/index.js";
 import { PluginRegistry } from "./bundles/index.js";
 import { InstanceSupervisor } from "./instances/index.js";
 import { loadConfig, type BotyardConfig, type LoadedConfig, type LoadOptions } from "./config/index.js";
@@ -120,7 +120,7 @@ export class Daemon {
     }
 
     this.state = "running";
-    this.log.info({ port: this.api.port }, `botyard running on http://${config.server.hostname}:${this.api.port}/ (management API: ${config.server.ui_base_path}/v1)`);
+    this.log.info({ port: this.api.port }, `botyard running on http://${config.server.hostname}:${this.api.port}/ (management API: ${API_PREFIX})`);
   }
 
   /** Stops everything that started; safe to call in any state and more than once. */
