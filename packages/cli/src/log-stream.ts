@@ -21,9 +21,19 @@ export interface FollowOptions {
   signal?: AbortSignal;
 }
 
+// C0/C1 controls but newline and tab: an escape sequence in a record (a plugin logging what a
+// remote server or a room member sent) must not drive the operator's terminal.
+const TERMINAL_CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/** A field of a record from the server as printable text (the server's records are not trusted). */
+function printable(value: unknown): string {
+  const text = typeof value === "string" ? value : value === undefined ? "" : JSON.stringify(value);
+  return text.replace(TERMINAL_CONTROLS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
+
 export function formatRecord(r: LogRecord): string {
-  const time = r.time.replace("T", " ").replace(/\.\d+Z$|Z$/, "");
-  return `[${time}] [${r.levelname}@${r.name}] ${r.msg}`;
+  const time = printable(r.time).replace("T", " ").replace(/\.\d+Z$|Z$/, "");
+  return `[${time}] [${printable(r.levelname)}@${printable(r.name)}] ${printable(r.msg)}`;
 }
 
 /** Resolves when the stream ends (history shown with `historyOnly`, abort, or server close). */
@@ -47,12 +57,14 @@ export function followLogs(server: string, token: string, options: FollowOptions
       else finish();
     });
     ws.addEventListener("message", (event) => {
-      let data: Record<string, unknown>;
+      let parsed: unknown;
       try {
-        data = JSON.parse(String(event.data)) as Record<string, unknown>;
+        parsed = JSON.parse(String(event.data));
       } catch {
         return;
       }
+      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return;
+      const data = parsed as Record<string, unknown>;
       if ("auth_success" in data) {
         if (data["auth_success"] !== true) finish(new ApiCallError(401, null, "the server refused the token: run `botyard-cli login` again"));
         authed = true;
