@@ -75,7 +75,7 @@ function usageLine(cmd: CompiledCommand, path: string): string {
 }
 
 /** Markdown usage of a command: its line, then one line per subcommand. */
-export function usageText(cmd: CompiledCommand, path: string): string {
+function usageText(cmd: CompiledCommand, path: string): string {
   let text = `**Usage:** \`${usageLine(cmd, path)}\``;
   if (cmd.subcommands.length > 0) {
     const lines = cmd.subcommands.map((s) => {
