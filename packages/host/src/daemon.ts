@@ -1,7 +1,7 @@
 // The daemon: config → logging → store → plugin registry → bot accounts → instances → API.
 // start() brings them up in that order; stop() takes them down in reverse, each step bounded,
 // so SIGINT/SIGTERM ends the process within 5 s with the databases closed.
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
 import { API_PREFIX, startApiServer, type ApiServer } from "./api/index.js";
@@ -12,6 +12,9 @@ import { AdminNoticePoster } from "./logging/admin-notices.js";
 import { componentLogger, createLogging, type Logging, type LoggingOptions } from "./logging/index.js";
 import { ClientPool } from "./matrix/index.js";
 import { HostStore } from "./store/index.js";
+import { hostVersion } from "./version.js";
+
+export { hostVersion } from "./version.js";
 
 export interface DaemonOptions {
   configPath: string;
@@ -23,11 +26,6 @@ export interface DaemonOptions {
 
 /** Time budget of each shutdown step; together under 5 s. */
 const STOP_BUDGET_MS = { api: 1_000, instances: 2_500, clients: 800 } as const;
-
-export function hostVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
-  return pkg.version;
-}
 
 export class Daemon {
   loaded!: LoadedConfig;
@@ -52,10 +50,11 @@ export class Daemon {
     this.loaded = await loadConfig(this.options.configPath, this.options.load);
     this.config = this.loaded.config;
     const config = this.config;
+    const version = hostVersion();
 
     this.logging = createLogging(config.logging, { ...this.options.logging, secrets: this.loaded.secrets });
     this.log = componentLogger(this.logging.logger, "daemon");
-    this.log.info({ config: this.loaded.path, version: hostVersion() }, "botyard starting");
+    this.log.info({ config: this.loaded.path, version }, "botyard starting");
     for (const note of this.loaded.notes) this.log[note.level](note.message);
 
     for (const dir of [
@@ -79,7 +78,7 @@ export class Daemon {
       trashDir: config.plugin_directories.trash,
       codeDir: path.join(path.dirname(config.database), "plugin-code"),
       logger: this.logging.logger,
-      hostVersion: hostVersion(),
+      hostVersion: version,
     });
     this.clients = new ClientPool({ logger: this.logging.logger, rows: this.store });
     this.supervisor = new InstanceSupervisor({
@@ -103,7 +102,7 @@ export class Daemon {
       registry: this.registry,
       supervisor: this.supervisor,
       clients: this.clients,
-      version: hostVersion(),
+      version,
     });
     await this.clients.startAll();
     await this.supervisor.startAll();

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // The `botyard` command: start the daemon, hash an admin password, create a first config.
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ConfigError, createFirstRunConfig, hashPassword } from "./config/index.js";
 import { relaunchWithRuntimeFlags } from "./runtime-flags.js";
+import { hostVersion } from "./version.js";
 
 const HELP = `botyard: a daemon hosting Matrix bots as plugins (maubot-compatible management API)
 
@@ -18,11 +18,6 @@ Usage:
 
 SIGINT or SIGTERM stops the daemon: instances, bot accounts and the API stop, databases close.
 `;
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
-  return pkg.version;
-}
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`botyard: ${message}\n`);
@@ -160,7 +155,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const { values, positionals } = parsed;
   if (values.version) {
-    process.stdout.write(`botyard ${version()}\n`);
+    process.stdout.write(`botyard ${hostVersion()}\n`);
     return;
   }
   const [command, ...rest] = positionals;
