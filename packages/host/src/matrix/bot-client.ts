@@ -209,10 +209,6 @@ export class BotClient {
     if (profileChanged && this.state.started) await this.pushProfile();
   }
 
-  setRow(next: ClientRow): void {
-    this.row = next;
-  }
-
   /** Resolves when the client is started and (with sync) has finished its first sync; false on timeout. */
   async whenReady(timeoutMs: number): Promise<boolean> {
     if (this.isReady()) return true;
