@@ -321,6 +321,7 @@ describe("InstanceSupervisor", () => {
       parentPort.postMessage({ type: "CLIENT_CALL", callId: 999999, instanceId: "victim", method: "sendText", params: { roomId: "!r", text: "spoofed" } });
       parentPort.postMessage({ type: "LOG", instanceId: "victim", level: "error", msg: "spoofed log" });
       this.ctx.log.error("posing", { instance_id: "victim", client_id: "@victim:test", name: "instance.victim" });
+      this.ctx.log.info("odd fields", { fn: () => 1, n: 2 });
       await this.ctx.callClient("sendText", { roomId: "!r", text: "done" });
       return;
     }`,
@@ -336,6 +337,8 @@ describe("InstanceSupervisor", () => {
     // Its own log fields cannot name another instance or client either (admin notices name the subject by them).
     expect(h.logs.find((l) => l.msg === "posing")).toMatchObject({ name: "instance.rogue", instance_id: "rogue" });
     expect(h.logs.find((l) => l.msg === "posing")?.client_id).toBeUndefined();
+    // Fields that cannot cross the thread boundary as they are arrive as JSON.
+    expect(h.logs.find((l) => l.msg === "odd fields")).toMatchObject({ n: 2 });
   });
 
   it("renames and deletes an instance with its database", async () => {

@@ -49,18 +49,12 @@ function errorFields(err: unknown): Record<string, unknown> {
   return err instanceof Error ? { err: { type: err.name, message: err.message, stack: err.stack } } : { err: String(err) };
 }
 
-/** Fields must survive structured cloning; anything else is reduced to JSON. */
-function cloneable(fields: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-  if (fields === undefined) return undefined;
+/** Fields that structured cloning refuses (functions, symbols) are reduced to JSON. */
+function jsonFields(fields: Record<string, unknown>): Record<string, unknown> {
   try {
-    structuredClone(fields);
-    return fields;
+    return JSON.parse(JSON.stringify(fields)) as Record<string, unknown>;
   } catch {
-    try {
-      return JSON.parse(JSON.stringify(fields)) as Record<string, unknown>;
-    } catch {
-      return { fields: String(fields) };
-    }
+    return { fields: String(fields) };
   }
 }
 
@@ -86,7 +80,13 @@ function log(instanceId: string | null, level: LogLevel, msg: string, fields?: R
     logsDropped++;
     return;
   }
-  post({ type: "LOG", instanceId, level, msg, fields: cloneable(fields) });
+  const record: WorkerToHost = { type: "LOG", instanceId, level, msg, fields };
+  try {
+    // postMessage clones the fields itself and throws DataCloneError before sending anything.
+    post(record);
+  } catch {
+    post({ ...record, fields: fields && jsonFields(fields) });
+  }
 }
 
 function loggerFor(instanceId: string): PluginLogger {
