@@ -273,7 +273,7 @@ export class StreamMonitor {
     }
   }
 
-  /** POST /webhook/<token>: an Owncast webhook for one stream. */
+  /** POST /webhook/<token> (the route is POST only): an Owncast webhook for one stream. */
   async handleWebhook(token: string, req: WebRequest): Promise<WebResponse> {
     const json = (status: number, body: Record<string, unknown>): WebResponse => ({
       status,
@@ -281,7 +281,6 @@ export class StreamMonitor {
       body: JSON.stringify(body),
     });
     if (!this.settings.webhook.enabled) return json(404, { error: "webhooks are disabled" });
-    if (req.method !== "POST") return json(405, { error: "use POST" });
     if (!/^[0-9a-f]{32}$/.test(token)) return json(404, { error: "unknown webhook" });
     const record = this.deps.store.byWebhookToken(token);
     if (record === null) return json(404, { error: "unknown webhook" });
