@@ -101,6 +101,8 @@ describe("client routes without a homeserver", () => {
     h.addClient("@bot:test");
     expect((await h.request("GET", `${V1}/proxy/@ghost:test/_matrix/client/v3/account/whoami`)).json.errcode).toBe("client_not_found");
     expect((await h.request("GET", `${V1}/proxy/@bot:test/etc/passwd`)).json.errcode).toBe("resource_not_found");
+    const escaping = await h.request("GET", `${V1}/proxy/@bot:test/_matrix/..%2F_synapse/admin/v2/users`);
+    expect([escaping.status, escaping.json.errcode]).toEqual([404, "resource_not_found"]);
     const down = await h.request("GET", `${V1}/proxy/@bot:test/_matrix/client/v3/account/whoami`);
     expect(down.json.errcode).toBe("bad_client_connection_details");
   });

@@ -24,7 +24,12 @@ export function registerClientProxyRoutes(router: Router, rc: RouteContext): voi
     if (!path.startsWith("_matrix/")) throw new ApiError("resource_not_found", "Only /_matrix/ paths are proxied");
     const query = new URLSearchParams(ctx.querystring);
     query.delete("access_token");
-    const target = new URL(`${client.homeserver.replace(/\/+$/, "")}/${path}`);
+    const base = client.homeserver.replace(/\/+$/, "");
+    const target = new URL(`${base}/${path}`);
+    // The path arrives decoded, so `_matrix/..%2F_synapse/...` would resolve outside /_matrix/.
+    if (!target.pathname.startsWith(`${new URL(base).pathname.replace(/\/+$/, "")}/_matrix/`)) {
+      throw new ApiError("resource_not_found", "Only /_matrix/ paths are proxied");
+    }
     target.search = query.toString();
     const headers = new Headers();
     for (const [name, value] of Object.entries(ctx.headers)) {
