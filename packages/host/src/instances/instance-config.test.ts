@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import YAML from "yaml";
 import { makeBundle, testManifest } from "../../test-support/plugin-fixtures.js";
 import { readBundle } from "../bundles/bundle-reader.js";
 import { InstanceConfigError, mergeConfig, resolveInstanceConfig } from "./instance-config.js";
@@ -16,6 +17,14 @@ describe("instance config", () => {
   it("merges mappings key by key over base-config.yaml and replaces lists whole", () => {
     expect(resolveInstanceConfig(bundle, "rooms: [c]\npoll:\n  jitter: 1\n")).toEqual({ rooms: ["c"], poll: { interval: 60, jitter: 1 } });
     expect(mergeConfig({ a: { b: 1, c: 2 } }, { a: { c: 3 } })).toEqual({ a: { b: 1, c: 3 } });
+  });
+
+  it("keeps a YAML key __proto__ as a plain key instead of changing the config's prototype", () => {
+    const merged = mergeConfig({ a: 1 }, YAML.parse("__proto__:\n  polluted: true\n") as Record<string, unknown>);
+    expect(Object.getPrototypeOf(merged)).toBe(Object.prototype);
+    expect((merged as { polluted?: unknown }).polluted).toBeUndefined();
+    expect(Object.hasOwn(merged, "__proto__")).toBe(true);
+    expect(() => resolveInstanceConfig(bundle, "__proto__:\n  rooms: [x]\n")).toThrow("invalid config at /__proto__: must NOT have additional properties");
   });
 
   it("uses base-config.yaml alone for an empty config", () => {

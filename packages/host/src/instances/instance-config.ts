@@ -19,8 +19,10 @@ function isMapping(value: unknown): value is Record<string, unknown> {
 export function mergeConfig(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) {
-    const current = out[key];
-    out[key] = isMapping(current) && isMapping(value) ? mergeConfig(current, value) : value;
+    const current = Object.hasOwn(out, key) ? out[key] : undefined;
+    const merged = isMapping(current) && isMapping(value) ? mergeConfig(current, value) : value;
+    // A data property, never the `__proto__` setter: a YAML key "__proto__" stays a plain key.
+    Object.defineProperty(out, key, { value: merged, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
