@@ -143,9 +143,9 @@ export function formatSubscriptions(streams: ListedStream[], now: number): Forma
   return { body: plain.join("\n"), html: html.join("") };
 }
 
-/** `!live`: only the subscriptions that are live now. */
-export function formatLive(streams: ListedStream[], now: number, anySubscription: boolean): FormattedMessage {
-  if (!anySubscription) return NONE_SUBSCRIBED;
+/** `!live`: only the subscriptions that are live now (`streams`: all of the room's). */
+export function formatLive(streams: ListedStream[], now: number): FormattedMessage {
+  if (streams.length === 0) return NONE_SUBSCRIBED;
   const live = streams.filter((s) => s.status === "online");
   if (live.length === 0) {
     return {

@@ -163,7 +163,6 @@ export class OwncastSentry extends Plugin {
   }
 
   private async listLive(ctx: MessageContext): Promise<void> {
-    const streams = this.listed(ctx.roomId);
-    await this.answer(ctx, formatLive(streams, this.clock(), streams.length > 0));
+    await this.answer(ctx, formatLive(this.listed(ctx.roomId), this.clock()));
   }
 }
