@@ -10,7 +10,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 import * as esbuild from "esbuild";
 import YAML from "yaml";
-import { ManifestError, validateSourceManifest, type SourceManifest } from "./manifest.js";
+import { validateSourceManifest, type SourceManifest } from "./manifest.js";
 
 // ajv-formats is CommonJS; its default export arrives wrapped under NodeNext.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -228,5 +228,3 @@ export async function buildPlugin(dirArg: string, options: BuildOptions = {}): P
   writeFileSync(path, buffer);
   return { path, manifest, entries, bytes: buffer.byteLength, warnings };
 }
-
-export { ManifestError };

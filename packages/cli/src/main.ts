@@ -2,13 +2,14 @@
 // botyard-cli: the plugin developer tool (maubot's mbc): init, build, login, upload, logs.
 
 import { parseArgs } from "node:util";
-import { BuildError, ManifestError, buildPlugin } from "./build.js";
+import { BuildError, buildPlugin } from "./build.js";
+import { ManifestError } from "./manifest.js";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
 import { CliConfigFile, normalizeServer } from "./cli-config.js";
 import { initPlugin, type InitOptions } from "./init.js";
 import { followLogs, formatRecord } from "./log-stream.js";
-import { ApiCallError, login, uploadPlugin } from "./management-api.js";
+import { login, uploadPlugin } from "./management-api.js";
 
 const USAGE = `Usage: botyard-cli <command> [options]
 
@@ -97,7 +98,8 @@ function init(args: string[]): number {
 }
 
 function fail(err: unknown): number {
-  if (err instanceof ApiCallError || err instanceof Error) {
+  // ApiCallError included: it is an Error.
+  if (err instanceof Error) {
     process.stderr.write(`error: ${err.message}\n`);
     return 1;
   }
