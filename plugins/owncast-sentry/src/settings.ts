@@ -2,6 +2,7 @@
 // host against config_schema) turned into typed settings in milliseconds. Every timing and
 // threshold of the original is here, with the original's value as the default.
 
+import { domainify } from "./domain.js";
 import { OWNCAST_LIMITS } from "./text.js";
 
 export interface BackoffStep {
@@ -115,9 +116,12 @@ export function parseSettings(raw: Raw): SentrySettings {
   if (msgtype !== "m.text" && msgtype !== "m.notice") throw new Error("config: notice_msgtype must be m.text or m.notice");
   const secretsRaw = section(webhook, "secrets");
   const secrets: Record<string, string> = {};
-  for (const [domain, secret] of Object.entries(secretsRaw)) {
-    if (typeof secret !== "string" || secret === "") throw new Error(`config: webhook.secrets.${domain} must be a non-empty string`);
-    secrets[domain.toLowerCase()] = secret;
+  for (const [key, secret] of Object.entries(secretsRaw)) {
+    if (typeof secret !== "string" || secret === "") throw new Error(`config: webhook.secrets.${key} must be a non-empty string`);
+    // Keyed as streams are (a key written as a URL must not leave that stream's webhook unsigned).
+    const domain = domainify(key);
+    if (domain === "") throw new Error(`config: webhook.secrets key ${JSON.stringify(key)} is not a domain`);
+    secrets[domain] = secret;
   }
   const minPl = raw["min_power_level"];
   if (minPl !== undefined && minPl !== null && (typeof minPl !== "number" || !Number.isInteger(minPl))) {
