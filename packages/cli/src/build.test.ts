@@ -162,4 +162,15 @@ describe("botyard-cli build", () => {
     expect(failed).toMatchObject({ code: 1 });
     expect((failed as { stderr: string }).stderr).toContain("version must be a semantic version");
   });
+
+  it("answers an unknown option with the usage and exit 2, not a stack trace", async () => {
+    const run = promisify(execFile);
+    const bin = join(root, "packages/cli/dist/main.js");
+    const wrong = await run(process.execPath, [bin, "build", echoDir, "--outptu", "x.mbp"]).catch((e: { code: number; stderr: string }) => e);
+    expect(wrong).toMatchObject({ code: 2 });
+    const stderr = (wrong as { stderr: string }).stderr;
+    expect(stderr).toMatch(/^error: Unknown option '--outptu'/);
+    expect(stderr).toContain("Usage: botyard-cli <command>");
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
 });

@@ -66,8 +66,8 @@ export function followLogs(server: string, token: string, options: FollowOptions
       if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return;
       const data = parsed as Record<string, unknown>;
       if ("auth_success" in data) {
-        if (data["auth_success"] !== true) finish(new ApiCallError(401, null, "the server refused the token: run `botyard-cli login` again"));
-        authed = true;
+        if (data["auth_success"] === true) authed = true;
+        else finish(new ApiCallError(401, null, "the server refused the token: run `botyard-cli login` again"));
         return;
       }
       if (Array.isArray(data["history"])) {
