@@ -25,8 +25,13 @@ const mb = (b) => (b / 1024 / 1024).toFixed(1);
 if (isMainThread && !process.env.OWNCAST_BENCH_LIMITED) {
   // `ulimit -n 1024`: the original needed one descriptor per stream and failed here.
   let status = 0;
+  // The worker run uses the Node flags `botyard start` runs with (packages/host/src/runtime-flags.ts),
+  // so its figures are the plugin's as it runs inside the daemon.
+  const { HOST_NODE_FLAGS } = await import(pathToFileURL(join(root, "packages/host/dist/runtime-flags.js")).href);
   for (const mode of process.env.OWNCAST_BENCH_MODE ? [process.env.OWNCAST_BENCH_MODE] : ["main", "worker"]) {
-    const r = spawnSync("sh", ["-c", `ulimit -n 1024 && exec "${process.execPath}" --expose-gc "${fileURLToPath(import.meta.url)}" ${STREAMS}`], {
+    const flags = mode === "worker" ? HOST_NODE_FLAGS.join(" ") : "";
+    if (flags) console.log(`(worker run with the daemon's Node flags: ${flags})`);
+    const r = spawnSync("sh", ["-c", `ulimit -n 1024 && exec "${process.execPath}" --expose-gc ${flags} "${fileURLToPath(import.meta.url)}" ${STREAMS}`], {
       stdio: "inherit",
       env: { ...process.env, OWNCAST_BENCH_LIMITED: "1", OWNCAST_BENCH_MODE: mode },
     });
