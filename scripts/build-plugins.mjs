@@ -33,9 +33,11 @@ for (const folder of folders) {
   const dir = join(pluginsDir, folder);
   try {
     const { manifest } = readSourceManifest(dir);
-    const result = await buildPlugin(dir, { output: join(outDir, `${folder}-v${manifest.version}.mbp`) });
+    // Named after the folder (owncast-sentry-v1.2.0.mbp), not the id, so the shipped names stay short.
+    const file = `${folder}-v${manifest.version}.mbp`;
+    const result = await buildPlugin(dir, { output: join(outDir, file) });
     for (const w of result.warnings) console.warn(`${folder}: warning: ${w}`);
-    console.log(`${folder}: ${manifest.id} v${manifest.version} → ${join("build/plugins", `${folder}-v${manifest.version}.mbp`)} (${(result.bytes / 1024).toFixed(1)} KiB)`);
+    console.log(`${folder}: ${manifest.id} v${manifest.version} → ${join("build/plugins", file)} (${(result.bytes / 1024).toFixed(1)} KiB)`);
   } catch (err) {
     failed++;
     console.error(`${folder}: ${err instanceof Error ? err.message : String(err)}`);
