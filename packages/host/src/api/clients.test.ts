@@ -86,7 +86,13 @@ describe("client routes without a homeserver", () => {
   it("lists auth servers and answers server_not_found, registration_secret_not_found, username_or_password_missing", async () => {
     h = await startApiHarness({ homeservers: { plain: HS, withsecret: { ...HS, secret: "s" } } });
     expect((await h.request("GET", `${V1}/client/auth/servers`)).json).toEqual({ plain: HS.url, withsecret: HS.url });
-    expect((await h.request("POST", `${V1}/client/auth/nowhere/register`, { body: { username: "a", password: "b" } })).json.errcode).toBe("server_not_found");
+    const unknown = await h.request("POST", `${V1}/client/auth/nowhere/register`, { body: { username: "a", password: "b" } });
+    expect(unknown.json).toEqual({
+      errcode: "server_not_found",
+      error:
+        'Registration target server not found: "nowhere" is not a homeserver name of this botyard (the configured ones are "plain", "withsecret"). ' +
+        "Add it under `homeservers:` in the config (url, and secret or registration_token) and restart botyard.",
+    });
     expect((await h.request("POST", `${V1}/client/auth/nowhere/login`, { body: { username: "a", password: "b" } })).json.errcode).toBe("server_not_found");
     expect((await h.request("POST", `${V1}/client/auth/__proto__/login`, { body: { username: "a", password: "b" } })).json.errcode).toBe("server_not_found");
     const noSecret = await h.request("POST", `${V1}/client/auth/plain/register`, { body: { username: "a", password: "b" } });

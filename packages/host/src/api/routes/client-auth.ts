@@ -22,13 +22,22 @@ function loginResponse(c: AccountCredentials): Record<string, unknown> {
   return { user_id: c.user_id, access_token: c.access_token, device_id: c.device_id, home_server: c.home_server };
 }
 
+/** maubot's text, then what was asked, what exists and where a new name goes. */
+export function unknownServerMessage(asked: string, configured: string[]): string {
+  const names = configured.length ? `the configured ones are ${configured.map((n) => JSON.stringify(n)).join(", ")}` : "none is configured";
+  return (
+    `Registration target server not found: ${JSON.stringify(asked.slice(0, 100))} is not a homeserver name of this botyard (${names}). ` +
+    "Add it under `homeservers:` in the config (url, and secret or registration_token) and restart botyard."
+  );
+}
+
 export function registerClientAuthRoutes(router: Router, rc: RouteContext): void {
   const { deps } = rc;
   if (!deps.config.api_features.client_auth) return;
 
   const serverOf = (name: string): HomeserverConfig => {
     const hs = Object.hasOwn(deps.config.homeservers, name) ? deps.config.homeservers[name] : undefined;
-    if (!hs) throw new ApiError("server_not_found", "Registration target server not found");
+    if (!hs) throw new ApiError("server_not_found", unknownServerMessage(name, Object.keys(deps.config.homeservers)));
     return hs;
   };
   const credentialsOf = async (ctx: Context) => {
