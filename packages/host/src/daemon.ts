@@ -11,6 +11,7 @@ import { loadConfig, type BotyardConfig, type LoadedConfig, type LoadOptions } f
 import { AdminNoticePoster } from "./logging/admin-notices.js";
 import { componentLogger, createLogging, type Logging, type LoggingOptions } from "./logging/index.js";
 import { ClientPool } from "./matrix/index.js";
+import { assertPortFree, takeDataLock, type DataLock } from "./startup-guard.js";
 import { HostStore } from "./store/index.js";
 import { hostVersion } from "./version.js";
 
@@ -39,6 +40,7 @@ export class Daemon {
   api: ApiServer | null = null;
   private log!: Logger;
   private adminNotices: AdminNoticePoster | null = null;
+  private lock: DataLock | null = null;
   private state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
   private stopping: Promise<void> | null = null;
 
@@ -51,6 +53,9 @@ export class Daemon {
     this.config = this.loaded.config;
     const config = this.config;
     const version = hostVersion();
+    // Before anything is opened: another botyard on this data folder, or on this port, stops us here.
+    this.lock = takeDataLock(path.dirname(config.database));
+    await assertPortFree(config.server.hostname, config.server.port, this.loaded.path);
 
     this.logging = createLogging(config.logging, { ...this.options.logging, secrets: this.loaded.secrets });
     this.log = componentLogger(this.logging.logger, "daemon");
@@ -143,6 +148,7 @@ export class Daemon {
     this.store?.close();
     this.log?.info("botyard stopped");
     this.logging?.close();
+    this.lock?.release();
     this.state = "stopped";
   }
 

@@ -2,6 +2,7 @@
 // (`npm test` builds first).
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -72,6 +73,26 @@ describe("botyard command", () => {
     expect(r.stderr.trim()).toBe("botyard: config.yaml: server.port must be integer");
   });
 
+  it("start on a busy port stops with one line before it creates the database", async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const file = path.join(dir, "config.yaml");
+      writeFileSync(file, `server: {port: ${port}, unshared_secret: main-test-secret-0123456789}\nadmins: {root: ""}\n`);
+      const r = botyard(["start", "-c", file]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(
+        `botyard: port ${port} on 127.0.0.1 is already in use (is botyard already running?); stop what uses it or set server.port in ${file}\n`,
+      );
+      expect(r.stdout).toBe("");
+      expect(existsSync(path.join(dir, "botyard.db"))).toBe(false);
+      expect(existsSync(path.join(dir, "botyard.lock"))).toBe(false);
+    } finally {
+      await new Promise((resolve) => busy.close(resolve));
+    }
+  });
+
   it("start reports a missing config file", () => {
     const r = botyard(["start", "-c", path.join(dir, "nope.yaml")]);
     expect(r.status).toBe(2);
@@ -119,6 +140,14 @@ describe("botyard start", () => {
         for (const key of Object.keys(HOST_ENV)) expect(environ.some((e) => e.startsWith(`${key}=`)), key).toBe(true);
       }
 
+      // A second start on the same data folder stops at once, in one line, database untouched.
+      expect(readFileSync(path.join(dir, "botyard.lock"), "utf8").trim()).toBe(String(child.pid));
+      const second = botyard(["start", "-c", file]);
+      expect(second.status).toBe(1);
+      expect(second.stderr).toBe(
+        `botyard: another botyard (pid ${child.pid}) is running on ${dir}; stop it first (if no botyard runs, remove the stale lock file ${path.join(dir, "botyard.lock")})\n`,
+      );
+
       const sentAt = Date.now();
       child.kill("SIGINT");
       const result = await Promise.race([exited, new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 5_000))]);
@@ -134,6 +163,7 @@ describe("botyard start", () => {
       expect(existsSync(path.join(dir, "botyard.db"))).toBe(true);
       expect(existsSync(path.join(dir, "botyard.db-wal"))).toBe(false);
       await expect(fetch(`http://127.0.0.1:${port}/_matrix/maubot/v1/features`)).rejects.toThrow();
+      expect(existsSync(path.join(dir, "botyard.lock"))).toBe(false);
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
     }

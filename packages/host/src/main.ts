@@ -3,6 +3,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError, createFirstRunConfig, hashPassword } from "./config/index.js";
 import { relaunchWithRuntimeFlags } from "./runtime-flags.js";
+import { StartRefused } from "./startup-guard.js";
 import { hostVersion } from "./version.js";
 
 const HELP = `botyard: a daemon hosting Matrix bots as plugins (maubot-compatible management API)
@@ -130,6 +131,7 @@ async function startCommand(configPath: string): Promise<void> {
   } catch (err) {
     await daemon.stop().catch(() => undefined);
     if (err instanceof ConfigError) fail(err.message);
+    if (err instanceof StartRefused) fail(err.message, 1);
     fail(`could not start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, 1);
   }
 }
