@@ -12,7 +12,7 @@ if (major < MINIMUM) {
   var helper = path.join(__dirname, "..", "..", "shared", "tools", "ensure-node.sh");
   var here = fs.existsSync(helper) ? ' On this machine: eval "$(../shared/tools/ensure-node.sh 24)".' : "";
   process.stderr.write(
-    "botyard needs Node.js " + MINIMUM + " or newer (24 recommended); this is " + process.version + " (" + process.execPath + "). " +
+    "botyard needs Node.js " + MINIMUM + " or newer (24 recommended); this is Node.js " + process.versions.node + " (" + process.execPath + "). " +
       "Install Node.js 24 (https://nodejs.org/en/download or `nvm install 24`), put it first on PATH and run this again." +
       here + "\n"
   );

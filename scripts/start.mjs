@@ -1,18 +1,26 @@
 #!/usr/bin/env node
 // `npm start`: from a fresh clone to a running daemon on ./data/config.yaml.
-//   1. npm ci when node_modules is missing, then the build (TypeScript, then plugin bundles);
-//   2. on the first run, ./data/config.yaml from config.example.yaml (generated secret, generated
-//      admin password printed once and stored bcrypt-hashed), and the shipped plugin bundles
-//      copied into the upload folder;
-//   3. botyard start -c ./data/config.yaml, in the foreground, so Ctrl-C stops it.
+//   1. stop at once when Node is too old, or when a botyard already runs on ./data or its port
+//      (before the build rewrites the code a running daemon uses);
+//   2. npm ci when node_modules is missing, then the build (TypeScript, then plugin bundles);
+//   3. on the first run, ./data/config.yaml from config.example.yaml (generated secret, generated
+//      admin password printed once and stored bcrypt-hashed);
+//   4. the shipped plugin bundles copied into the upload folder when new or rebuilt
+//      (shipped-bundles.ts: never over a bundle the operator uploaded);
+//   5. this process becomes `botyard start -c ./data/config.yaml` (execve, same pid), so Ctrl-C
+//      and signals reach the daemon directly and nothing waits behind it.
+// `npm start -- <args>` builds the TypeScript and runs `botyard <args>` instead (e.g.
+// `npm start -- hash-password`), from the folder npm was started in.
+import "./check-node.cjs";
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const configPath = path.join(root, "data", "config.yaml");
-const mainJs = path.join(root, "packages", "host", "dist", "main.js");
+const hostDist = path.join(root, "packages", "host", "dist");
+const mainJs = path.join(hostDist, "main.js");
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 
 function say(text) {
@@ -21,7 +29,7 @@ function say(text) {
 
 /** Runs a command in the foreground; returns whether it succeeded, or exits when it must. */
 function run(command, args, { required = true } = {}) {
-  say(`${command} ${args.join(" ")}`);
+  say(`${command === process.execPath ? "node" : command} ${args.map((a) => path.relative(root, a) || a).join(" ")}`);
   const result = spawnSync(command, args, { cwd: root, stdio: "inherit" });
   if (result.error) throw result.error;
   if (result.status === 0) return true;
@@ -30,62 +38,81 @@ function run(command, args, { required = true } = {}) {
   return false;
 }
 
-const major = Number(process.versions.node.split(".")[0]);
-if (major < 22) {
-  say(`botyard needs Node.js 22 or newer; this is ${process.version}`);
-  process.exit(1);
+const hostModule = (file) => import(pathToFileURL(path.join(hostDist, file)).href);
+
+/** Replaces this process by `botyard <args>`; where Node has no execve (before 22.15), waits for it as a child. */
+function becomeBotyard(args) {
+  const argv = [process.execPath, mainJs, ...args];
+  if (typeof process.execve === "function") process.execve(process.execPath, argv, process.env);
+  const child = spawn(argv[0], argv.slice(1), { stdio: "inherit" });
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+    process.on(signal, () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    });
+  }
+  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }
+
+/** Stops here, in one line, when a botyard runs on ./data or its port (checked with the last build). */
+async function refuseSecondStart() {
+  if (!existsSync(configPath) || !existsSync(path.join(hostDist, "startup-guard.js"))) return;
+  const { loadConfig, ConfigError } = await hostModule("config/index.js");
+  const { assertNothingRunning, StartRefused } = await hostModule("startup-guard.js");
+  try {
+    const { config } = await loadConfig(configPath, { rewrite: false });
+    const { hostname, port } = config.server;
+    await assertNothingRunning({ dataDir: path.dirname(config.database), hostname, port, configPath });
+  } catch (err) {
+    if (err instanceof StartRefused) {
+      say(err.message);
+      process.exit(1);
+    }
+    // A config error is the daemon's to report, with the new build.
+    if (!(err instanceof ConfigError)) throw err;
+  }
+}
+
+const passThrough = process.argv.slice(2);
+if (passThrough.length === 0) await refuseSecondStart();
 
 if (!existsSync(path.join(root, "node_modules"))) run(npm, ["ci", "--no-audit", "--no-fund"]);
-// `npm run build` is the TypeScript build followed by the plugin bundles. They run as two steps
-// here: the daemon cannot start without the first, but one plugin that fails to bundle must not
-// keep it (and the plugins that did build) down.
 run(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-b"]);
-if (!run(npm, ["run", "build:plugins"], { required: false })) {
-  say("some plugin bundles did not build; starting with the ones that did");
-}
 
-if (!existsSync(configPath)) {
-  const { createFirstRunConfig, loadConfig } = await import(pathToFileURL(path.join(root, "packages/host/dist/config/index.js")).href);
-  const created = await createFirstRunConfig(configPath, { examplePath: path.join(root, "config.example.yaml") });
-  const { config } = await loadConfig(configPath);
-  const copied = copyShippedBundles(config.plugin_directories.upload);
-  const line = "=".repeat(72);
-  process.stdout.write(
-    `\n${line}\n` +
-      `  First run: created ${path.relative(root, created.path)}\n` +
-      `  Admin login for the management API (shown only this once):\n\n` +
-      `      user:     ${created.adminName}\n` +
-      `      password: ${created.adminPassword}\n\n` +
-      `  Only its bcrypt hash is stored; set a new one with \`botyard hash-password\`.\n` +
-      `  Shipped plugins copied to ${path.relative(root, config.plugin_directories.upload)}: ${copied.join(", ") || "none found"}\n` +
-      `${line}\n\n`,
-  );
-}
-
-/** Copies build/plugins/*.mbp (written by `npm run build:plugins`) into the upload folder. */
-function copyShippedBundles(uploadDir) {
-  const copied = [];
-  mkdirSync(uploadDir, { recursive: true });
-  for (const dir of [path.join(root, "build", "plugins"), path.join(root, "dist", "plugins")]) {
-    if (!existsSync(dir)) continue;
-    for (const name of readdirSync(dir).filter((n) => n.endsWith(".mbp")).sort()) {
-      copyFileSync(path.join(dir, name), path.join(uploadDir, name));
-      copied.push(name);
-    }
-    if (copied.length) break;
+if (passThrough.length > 0) {
+  // Relative paths in the arguments (`-c my.yaml`) mean the folder npm was started in.
+  process.chdir(process.env.INIT_CWD ?? process.cwd());
+  becomeBotyard(passThrough);
+} else {
+  // One plugin that fails to bundle must not keep the daemon (and the plugins that did build) down.
+  if (!run(process.execPath, [path.join(root, "scripts", "build-plugins.mjs")], { required: false })) {
+    say("some plugin bundles did not build; starting with the ones that did");
   }
-  return copied;
-}
 
-// The daemon runs as a child with the terminal attached. Ctrl-C reaches it directly (it is in
-// the terminal's foreground process group); signals sent to this process alone are passed on.
-const child = spawn(process.execPath, [mainJs, "start", "-c", configPath], { cwd: root, stdio: "inherit" });
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-  process.on(signal, () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-  });
+  const { createFirstRunConfig, loadConfig } = await hostModule("config/index.js");
+  const created = existsSync(configPath)
+    ? null
+    : await createFirstRunConfig(configPath, { examplePath: path.join(root, "config.example.yaml") });
+  const { config } = await loadConfig(configPath, { rewrite: false });
+  const uploadDir = config.plugin_directories.upload;
+  const { syncShippedBundles } = await hostModule("shipped-bundles.js");
+  const changes = syncShippedBundles(path.join(root, "build", "plugins"), uploadDir);
+  const described = changes.map(
+    (c) => `${c.action} ${path.relative(root, path.join(uploadDir, c.file))}${c.replaced ? ` (replacing ${c.replaced})` : ""}`,
+  );
+  if (created) {
+    const line = "=".repeat(72);
+    process.stdout.write(
+      `\n${line}\n` +
+        `  First run: created ${path.relative(root, created.path)}\n` +
+        `  Admin login for the management API (shown only this once):\n\n` +
+        `      user:     ${created.adminName}\n` +
+        `      password: ${created.adminPassword}\n\n` +
+        "  Only its bcrypt hash is stored; set a new one with `npx botyard hash-password`.\n" +
+        `  Shipped plugins: ${described.join(", ") || "none found"}\n` +
+        `${line}\n\n`,
+    );
+  } else {
+    for (const text of described) say(`shipped plugin ${text}`);
+  }
+  becomeBotyard(["start", "-c", configPath]);
 }
-child.on("exit", (code, signal) => {
-  process.exit(code ?? (signal ? 1 : 0));
-});
