@@ -1,7 +1,7 @@
 // The curl walkthrough of README.md (its section "Managing botyard with curl"), run as written:
-// every ```sh block of that section, in order,
-// in one bash, against `botyard start -c config.yaml` (the built daemon as a child process) on
-// the real Synapse. The test only supplies the variables the walkthrough asks the reader for.
+// every ```sh block of that section, in order, in one bash, three times against one daemon (the
+// walkthrough must be re-runnable), against `botyard start -c config.yaml` (the built daemon as
+// a child process) on the real Synapse. The test only supplies the variables the walkthrough asks the reader for.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
@@ -72,26 +72,26 @@ describe("the README's curl walkthrough against a daemon on real Synapse", () =>
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("logs in, uploads, registers a bot, creates, stops and starts an instance, reads its logs, queries its database, deletes it", async () => {
-    const botName = randomLocalpart("walkbot");
-    const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number }>((resolve) => {
+  /** The walkthrough in one bash, with the variables it asks the reader for. */
+  function runWalkthrough(vars: Record<string, string>): Promise<{ stdout: string; stderr: string; code: number; lines: string[]; context: string }> {
+    return new Promise((resolve) => {
       execFile(
         "bash",
         ["-c", walkthroughScript()],
-        {
-          cwd: repoRoot,
-          timeout: 90_000,
-          env: { ...process.env, BOTYARD: `http://127.0.0.1:${port}`, ADMIN_USER: "walker", ADMIN_PASSWORD: password, HS_NAME: "local", BOT_NAME: botName },
+        { cwd: repoRoot, timeout: 90_000, env: { ...process.env, BOTYARD: `http://127.0.0.1:${port}`, ADMIN_USER: "walker", ADMIN_PASSWORD: password, HS_NAME: "local", ...vars } },
+        (err, stdout, stderr) => {
+          const context = `stdout:\n${stdout}\nstderr:\n${stderr}\ndaemon:\n${daemonOutput.slice(-3000)}`;
+          resolve({ stdout, stderr, code: err ? ((err as { code?: number }).code ?? 1) : 0, lines: stdout.split("\n"), context });
         },
-        (err, stdout, stderr) => resolve({ stdout, stderr, code: err ? ((err as { code?: number }).code ?? 1) : 0 }),
       );
     });
-    const context = `stdout:\n${stdout}\nstderr:\n${stderr}\ndaemon:\n${daemonOutput.slice(-3000)}`;
-    expect(code, context).toBe(0);
-    const lines = stdout.split("\n");
+  }
+
+  /** What every full run prints, whichever way block 3 got its bot account. */
+  function expectFullRun(lines: string[], context: string, botId: string): void {
     expect(lines, context).toContain(`{"username":"walker","features":${JSON.stringify(JSON.parse(lines[0]!).features)}}`);
     expect(lines, context).toContain(`{"id":"org.botyard.echo","version":"0.1.0"}`);
-    expect(lines, context).toContain(`bot account: @${botName}:localhost`);
+    expect(lines, context).toContain(`bot account: ${botId}`);
     expect(lines, context).toContain(`{"pings":0}`);
     const states = lines.filter((l) => l.startsWith('{"id":"echo1"'));
     expect(states, context).toEqual([
@@ -100,17 +100,61 @@ describe("the README's curl walkthrough against a daemon on real Synapse", () =>
       '{"id":"echo1","state":"running","started":true}',
     ]);
     expect(lines.filter((l) => / instance\.echo1 /.test(l)).length, context).toBeGreaterThan(0);
-    expect(lines.some((l) => l.startsWith('[') && (JSON.parse(l) as string[]).includes("counter")), context).toBe(true);
+    expect(lines.some((l) => l.startsWith("[") && (JSON.parse(l) as string[]).includes("counter")), context).toBe(true);
     expect(lines.some((l) => l.startsWith('{"ok":true,"query":"SELECT name, value FROM counter"')), context).toBe(true);
     expect(lines, context).toContain("DELETE instance: 204");
+  }
+
+  async function adminApi(method: string, p: string): Promise<{ status: number; json: unknown }> {
+    const login = await fetch(`http://127.0.0.1:${port}/_matrix/maubot/v1/auth/login`, { method: "POST", body: JSON.stringify({ username: "walker", password }) });
+    const { token } = (await login.json()) as { token: string };
+    const res = await fetch(`http://127.0.0.1:${port}/_matrix/maubot/v1${p}`, { method, headers: { authorization: `Bearer ${token}` } });
+    const text = await res.text();
+    return { status: res.status, json: text ? JSON.parse(text) : null };
+  }
+
+  it("runs as written twice in a row, and a third time after the bot account left botyard, logging in to it", async () => {
+    const botName = randomLocalpart("walkbot");
+    const botId = `@${botName}:localhost`;
+
+    const first = await runWalkthrough({ BOT_NAME: botName });
+    expect(first.code, first.context).toBe(0);
+    expectFullRun(first.lines, first.context, botId);
+    const botPassword = /^bot password: ([0-9a-f]{24})$/m.exec(first.stdout)?.[1];
+    expect(botPassword, first.context).toBeDefined();
+
+    // Again, as written: the account botyard has is reused, the instance made anew.
+    const second = await runWalkthrough({ BOT_NAME: botName });
+    expect(second.code, second.context).toBe(0);
+    expectFullRun(second.lines, second.context, botId);
+    expect(second.stdout, second.context).not.toContain("bot password:");
+
+    // botyard forgets the account (a new data folder would too): register answers user_exists,
+    // and the block logs in with the password the first run showed.
+    expect((await adminApi("DELETE", `/client/${botId}`)).status).toBe(204);
+    const third = await runWalkthrough({ BOT_NAME: botName, BOT_PASSWORD: botPassword! });
+    expect(third.code, third.context).toBe(0);
+    expectFullRun(third.lines, third.context, botId);
+    expect(third.lines, third.context).toContain(`bot password: ${botPassword}`);
 
     // What the walkthrough left behind: no instance, the bot account syncing.
-    const token = JSON.parse(
-      await (await fetch(`http://127.0.0.1:${port}/_matrix/maubot/v1/auth/login`, { method: "POST", body: JSON.stringify({ username: "walker", password }) })).text(),
-    ).token as string;
-    const api = (p: string) => fetch(`http://127.0.0.1:${port}/_matrix/maubot/v1${p}`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json());
-    expect(await api("/instances")).toEqual([]);
-    const client = await api(`/client/@${botName}:localhost`);
-    expect(client).toMatchObject({ id: `@${botName}:localhost`, enabled: true, started: true });
+    expect((await adminApi("GET", "/instances")).json).toEqual([]);
+    expect((await adminApi("GET", `/client/${botId}`)).json).toMatchObject({ id: botId, enabled: true, started: true });
+  }, 300_000);
+
+  it("stops at the first failure and shows the server's error", async () => {
+    const run = await new Promise<{ stdout: string; stderr: string; code: number }>((resolve) => {
+      execFile(
+        "bash",
+        ["-c", walkthroughScript()],
+        { cwd: repoRoot, timeout: 30_000, env: { ...process.env, BOTYARD: `http://127.0.0.1:${port}`, ADMIN_USER: "walker", ADMIN_PASSWORD: "not the password" } },
+        (err, stdout, stderr) => resolve({ stdout, stderr, code: err ? ((err as { code?: number }).code ?? 1) : 0 }),
+      );
+    });
+    const context = `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
+    expect(run.code, context).not.toBe(0);
+    expect(run.stderr, context).toContain("invalid_auth: Invalid username or password");
+    // Block 1 ended there: no ping, no upload.
+    expect(run.stdout, context).toBe("");
   });
 });
