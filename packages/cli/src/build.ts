@@ -4,6 +4,7 @@
 
 import { existsSync, globSync, readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 import AdmZip from "adm-zip";
 import { Ajv, type AnySchema } from "ajv";
 import { Ajv2020 } from "ajv/dist/2020.js";
@@ -46,6 +47,32 @@ const REQUIRE_SHIM = [
   'import { createRequire as __botyardCreateRequire } from "node:module";',
   "const require = __botyardCreateRequire(import.meta.url);",
 ].join("\n");
+
+/** Marks the resolve call the fallback makes itself, so it does not answer it again. */
+const OWN_RESOLVE = Symbol("botyard-sdk-own-resolve");
+
+/**
+ * `@botyard/sdk` from the plugin folder's own node_modules when it has one; otherwise the SDK
+ * this CLI was installed with. The SDK is not published to a registry, so a plugin written
+ * outside this repository has no other way to get it; the host checks the contract version at load.
+ */
+const sdkFallback: esbuild.Plugin = {
+  name: "botyard-sdk-fallback",
+  setup(build) {
+    build.onResolve({ filter: /^@botyard\/sdk(\/|$)/ }, async (args) => {
+      if (args.pluginData === OWN_RESOLVE) return undefined;
+      const own = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: OWN_RESOLVE });
+      if (own.errors.length === 0) return own;
+      let shipped: string;
+      try {
+        shipped = fileURLToPath(import.meta.resolve(args.path));
+      } catch {
+        return own;
+      }
+      return { path: shipped };
+    });
+  },
+};
 
 function inside(dir: string, file: string): boolean {
   const rel = relative(dir, file);
@@ -136,6 +163,7 @@ async function bundleMain(dir: string, manifest: SourceManifest, sourcemap: bool
       banner: { js: REQUIRE_SHIM },
       legalComments: "inline",
       logLevel: "silent",
+      plugins: [sdkFallback],
       // Plugins are read in stack traces: keep names, do not minify.
       keepNames: true,
     });

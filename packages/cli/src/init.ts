@@ -104,9 +104,9 @@ export function initPlugin(dirArg: string, options: InitOptions = {}): InitResul
         private: true,
         type: "module",
         license: manifest["license"],
+        // botyard-cli bundles the @botyard/sdk it comes with (the SDK is not on a registry),
+        // so nothing here needs installing; npm dependencies the plugin adds are bundled too.
         scripts: { build: "botyard-cli build ." },
-        dependencies: { "@botyard/sdk": "^0.1.0" },
-        devDependencies: { "@botyard/cli": "^0.1.0", typescript: "^5.9.0" },
       },
       null,
       2,

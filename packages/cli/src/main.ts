@@ -86,7 +86,7 @@ function init(args: string[]): number {
   if (values.license !== undefined) options.license = values.license;
   try {
     const result = initPlugin(positionals[0] ?? ".", options);
-    process.stdout.write(`Created ${result.files.join(", ")} in ${result.dir}\nNext: npm install, then botyard-cli build ${positionals[0] ?? "."}\n`);
+    process.stdout.write(`Created ${result.files.join(", ")} in ${result.dir}\nNext: botyard-cli build ${positionals[0] ?? "."} (it bundles the @botyard/sdk that comes with botyard-cli; npm install only the packages you add)\n`);
     return 0;
   } catch (err) {
     if (err instanceof BuildError) {
