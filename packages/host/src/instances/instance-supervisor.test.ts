@@ -251,6 +251,11 @@ describe("InstanceSupervisor", () => {
     expect(bad.state).toBe("stopped");
     expect(bad.lastError).toMatch(/at \/poll\/interval: must be >= 10/);
     expect(h.store.getInstance("cfg")?.last_error).toMatch(/\/poll\/interval/);
+    expect(logsOf(h, "cfg")).toEqual(["instance cfg stays stopped: invalid config at /poll/interval: must be >= 10"]);
+    // A YAML syntax error: one log line, the snippet only in last_error.
+    const broken = await h.supervisor.create(h.instanceRow("yamlbad", "test.plugin", { config: "poll: interval: 5\n" }));
+    expect(broken.lastError).toContain("\n");
+    expect(logsOf(h, "yamlbad")).toEqual([expect.stringMatching(/^instance yamlbad stays stopped: config is not valid YAML: [^\n]+ at line 1, column 7$/)]);
 
     await h.supervisor.update("cfg", { config: "poll:\n  interval: 30\n" });
     expect((await h.supervisor.start("cfg")).state).toBe("running");

@@ -494,8 +494,11 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     rt.state = state;
     rt.lastError = lastError;
     const log = this.instanceLog(id);
-    if (state === "failed") log.error({ state, previous, error: lastError }, `instance ${id}: ${previous} → ${state}: ${lastError}`);
-    else log.info({ state, previous, error: lastError ?? undefined }, `instance ${id}: ${previous} → ${state}${lastError ? ` (${lastError})` : ""}`);
+    // One line per change (the stored last_error keeps a YAML error's snippet for the API).
+    const summary = lastError?.split("\n")[0]!.replace(/:\s*$/, "");
+    if (state === "failed") log.error({ state, previous, error: lastError }, `instance ${id}: ${previous} → ${state}: ${summary}`);
+    else if (state === previous) log.info({ state, error: lastError ?? undefined }, `instance ${id} stays ${state}${summary ? `: ${summary}` : ""}`);
+    else log.info({ state, previous, error: lastError ?? undefined }, `instance ${id}: ${previous} → ${state}${summary ? ` (${summary})` : ""}`);
     try {
       await this.options.records.setInstanceState(id, state, lastError);
     } catch (err) {
