@@ -70,7 +70,7 @@ describe("botyard command", () => {
     writeFileSync(file, "server:\n  port: high\n");
     const r = botyard(["start", "-c", file]);
     expect(r.status).toBe(2);
-    expect(r.stderr.trim()).toBe("botyard: config.yaml: server.port must be integer");
+    expect(r.stderr.trim()).toBe(`botyard: ${file}: server.port must be integer`);
   });
 
   it("start on a busy port stops with one line before it creates the database", async () => {

@@ -9,13 +9,12 @@ export class ConfigFile {
   private constructor(
     readonly path: string,
     readonly doc: Document,
+    /** How messages name the file: the path as the operator gave it. */
+    readonly label: string,
   ) {}
 
-  get label(): string {
-    return path.basename(this.path);
-  }
-
-  static read(file: string): ConfigFile {
+  /** `label`: the path as given (`-c ./data/config.yaml`); default the file's name. */
+  static read(file: string, label = path.basename(file)): ConfigFile {
     let text: string;
     try {
       text = readFileSync(file, "utf8");
@@ -23,17 +22,17 @@ export class ConfigFile {
       const code = (err as NodeJS.ErrnoException).code ?? String(err);
       throw new ConfigError(`cannot read config file ${file} (${code})`);
     }
-    return ConfigFile.parse(file, text);
+    return ConfigFile.parse(file, text, label);
   }
 
-  static parse(file: string, text: string): ConfigFile {
+  static parse(file: string, text: string, label = path.basename(file)): ConfigFile {
     const doc = parseDocument(text, { prettyErrors: true });
-    const label = path.basename(file);
     if (doc.errors.length > 0) {
+      // yaml's pretty message: what is wrong, "at line L, column C:", then the line and a caret.
       const first = doc.errors[0]!;
-      throw new ConfigError(`${label}: not valid YAML: ${first.message.split("\n")[0]}`);
+      throw new ConfigError(`${label}: not valid YAML: ${first.message.trimEnd()}`);
     }
-    return new ConfigFile(file, doc);
+    return new ConfigFile(file, doc, label);
   }
 
   /** The plain data (a fresh copy each call). */

@@ -20,12 +20,13 @@ function writeConfig(text: string, name = "config.yaml"): string {
 
 const SECRET = "s3cr3t-unshared-value-0123456789";
 
+/** The error loading `text` gives, with the file's path (messages name it as given) shown as config.yaml. */
 async function loadError(text: string): Promise<string> {
   const file = writeConfig(text);
   try {
     await loadConfig(file, { rewrite: false });
   } catch (err) {
-    return (err as Error).message;
+    return (err as Error).message.replaceAll(`${file}:`, "config.yaml:");
   }
   throw new Error("loadConfig accepted an invalid config");
 }
@@ -37,11 +38,22 @@ describe("config validation", () => {
     );
   });
 
-  it("names an unknown key", async () => {
+  it("names an unknown key, and the known key it looks like", async () => {
     expect(await loadError(`server: {portt: 1, unshared_secret: ${SECRET}}\n`)).toBe(
-      "config.yaml: server.portt is not a known setting",
+      "config.yaml: server.portt is not a known setting; did you mean server.port?",
     );
-    expect(await loadError(`serverr: {}\n`)).toContain("config.yaml: serverr is not a known setting");
+    expect(await loadError(`serverr: {}\n`)).toContain("config.yaml: serverr is not a known setting; did you mean server?");
+    expect(await loadError(`homeserver: {}\n`)).toBe("config.yaml: homeserver is not a known setting; did you mean homeservers?");
+    expect(await loadError(`server: {host: 0.0.0.0}\n`)).toBe("config.yaml: server.host is not a known setting; did you mean server.hostname?");
+    expect(await loadError(`fizzbuzz: 1\n`)).toBe("config.yaml: fizzbuzz is not a known setting");
+  });
+
+  it("shows a YAML syntax error with the path given, the line and a caret", async () => {
+    const file = writeConfig("server:\n  port: 1\n  hostname: a: b\n");
+    const given = path.relative(process.cwd(), file);
+    await expect(loadConfig(given, { rewrite: false })).rejects.toThrow(
+      `${given}: not valid YAML: Nested mappings are not allowed in compact mappings at line 3, column 13:\n\n  hostname: a: b\n            ^`,
+    );
   });
 
   it("names nested keys under free-form names and missing keys", async () => {
@@ -214,7 +226,7 @@ describe("secrets from files", () => {
   it("names the key when the secret file is missing or the credentials directory is unset", async () => {
     const file = writeConfig("server: {unshared_secret: {file: /nonexistent/botyard-secret}}\n");
     await expect(loadConfig(file)).rejects.toThrow(
-      "config.yaml: server.unshared_secret: cannot read secret file /nonexistent/botyard-secret (ENOENT)",
+      `${file}: server.unshared_secret: cannot read secret file /nonexistent/botyard-secret (ENOENT)`,
     );
     const file2 = writeConfig("server: {unshared_secret: {credential: x}}\n", "other.yaml");
     const saved = process.env.CREDENTIALS_DIRECTORY;

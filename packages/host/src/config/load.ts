@@ -31,7 +31,7 @@ export interface LoadOptions {
 
 export async function loadConfig(file: string, options: LoadOptions = {}): Promise<LoadedConfig> {
   const absolute = path.resolve(file);
-  const configFile = ConfigFile.read(absolute);
+  const configFile = ConfigFile.read(absolute, file);
   const label = configFile.label;
   const raw = configFile.toJS();
   validateConfigData(raw, label);

@@ -1,6 +1,7 @@
 // Validates the parsed config.yaml against the schema (compiled once) and turns ajv's errors
 // into one line naming the key, e.g. `config.yaml: server.port must be integer`.
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { closest, distance } from "fastest-levenshtein";
 import { configSchema } from "./schema.js";
 import { ConfigError } from "./types.js";
 
@@ -53,13 +54,26 @@ function describeErrors(errors: ErrorObject[]): string[] {
   return [...out];
 }
 
+/**
+ * The known key closest to a mistyped one: an edit distance of at most a third of the key
+ * (`homeserver` → `homeservers`), or the known key that starts with it (`host` → `hostname`).
+ */
+export function didYouMean(key: string, known: readonly string[]): string | undefined {
+  if (known.length === 0) return undefined;
+  const nearest = closest(key, [...known]);
+  if (distance(key, nearest) <= Math.max(1, Math.floor(key.length / 3))) return nearest;
+  return key.length >= 3 ? known.find((k) => k.startsWith(key)) : undefined;
+}
+
 function describe(e: ErrorObject): string {
   const where = keyPath(e.instancePath);
   const subject = where || "the top level";
   switch (e.keyword) {
     case "additionalProperties": {
       const key = (e.params as { additionalProperty: string }).additionalProperty;
-      return `${keyPath(e.instancePath, key)} is not a known setting`;
+      const known = Object.keys((e.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {});
+      const guess = didYouMean(key, known);
+      return `${keyPath(e.instancePath, key)} is not a known setting${guess ? `; did you mean ${keyPath(e.instancePath, guess)}?` : ""}`;
     }
     case "required": {
       const key = (e.params as { missingProperty: string }).missingProperty;
