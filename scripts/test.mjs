@@ -32,5 +32,9 @@ if (!(await answers(hs))) {
 }
 
 const vitest = resolve(root, "node_modules/vitest/vitest.mjs");
-const r = spawnSync(process.execPath, [vitest, "run", ...process.argv.slice(2)], { stdio: "inherit", cwd: root });
+// vitest colours its output even into a pipe or a file (its colour check assumes a terminal),
+// which fills CI logs with escape codes: no colour unless stdout is a terminal or asked for.
+const env = { ...process.env };
+if (!process.stdout.isTTY && env.FORCE_COLOR === undefined) env.NO_COLOR = "1";
+const r = spawnSync(process.execPath, [vitest, "run", ...process.argv.slice(2)], { stdio: "inherit", cwd: root, env });
 process.exit(r.status ?? 1);

@@ -41,6 +41,23 @@ describe("on Node 20", () => {
   }
 });
 
+describe("npm test", () => {
+  it("writes no colour codes when its output is not a terminal", () => {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.NO_COLOR;
+    delete env.FORCE_COLOR;
+    const r = spawnSync(process.execPath, [path.join(REPO_ROOT, "scripts/test.mjs"), "--project", "unit", "packages/host/src/shipped-bundles.test.ts"], {
+      cwd: REPO_ROOT,
+      encoding: "utf8",
+      timeout: 120_000,
+      env,
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Tests\s+3 passed/);
+    expect(r.stdout + r.stderr).not.toContain("\x1b[");
+  });
+});
+
 describe("npm start", () => {
   let root: string;
   let port: number;
