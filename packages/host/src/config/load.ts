@@ -2,6 +2,7 @@
 // password hashes) and write those back into the file, then resolve paths and secret files.
 import path from "node:path";
 import { ConfigFile } from "./config-file.js";
+import { dictConfigLevel, maubotKeyNotes } from "./maubot-keys.js";
 import { hashPassword, isBcryptHash, randomSecret } from "./passwords.js";
 import { API_FEATURES, type ApiFeature } from "./schema.js";
 import { resolveSecret, type SecretSource, type SecretSpec } from "./secrets.js";
@@ -34,6 +35,13 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
   const configFile = ConfigFile.read(absolute, file);
   const label = configFile.label;
   const raw = configFile.toJS();
+  // Read before validation fills in defaults: what the operator wrote.
+  const maubotNotes = maubotKeyNotes(raw);
+  const writtenLogging = (raw as { logging?: unknown }).logging;
+  const maubotLogLevel =
+    writtenLogging && typeof writtenLogging === "object" && !Object.hasOwn(writtenLogging, "level")
+      ? dictConfigLevel(writtenLogging as Record<string, unknown>)
+      : null;
   validateConfigData(raw, label);
   const data = raw as RawConfig;
 
@@ -46,7 +54,7 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
     credentialsDirectory: options.credentialsDirectory ?? process.env.CREDENTIALS_DIRECTORY,
     fileLabel: label,
   };
-  const notes: ConfigNote[] = [];
+  const notes: ConfigNote[] = [...maubotNotes];
   const secrets: string[] = [];
   let changed = false;
 
@@ -144,7 +152,7 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
     admins,
     api_features: Object.fromEntries(API_FEATURES.map((f) => [f, data.api_features[f]])) as Record<ApiFeature, boolean>,
     logging: {
-      level: data.logging.level,
+      level: maubotLogLevel ?? data.logging.level,
       console: data.logging.console,
       file: data.logging.file === null ? null : resolvePath(data.logging.file),
     },

@@ -44,11 +44,19 @@ const optionalSecretSchema = {
   anyOf: [{ type: "null" }, ...secretSchema.anyOf],
 } as const;
 
+/** Python logging's dictConfig keys: a maubot config's `logging` section holds these. */
+export const DICT_CONFIG_KEYS = ["version", "formatters", "filters", "handlers", "loggers", "root", "incremental", "disable_existing_loggers"] as const;
+
 export const configSchema = {
   type: "object",
   additionalProperties: false,
   properties: {
     database: { type: "string", minLength: 1, default: "./botyard.db" },
+    // maubot's settings botyard has no use for: accepted so a maubot config loads as it is, and
+    // named once at start as ignored (config/maubot-keys.ts says why for each).
+    crypto_db_pickle_key: optionalSecretSchema,
+    crypto_database: { anyOf: [{ type: "null" }, { type: "string" }, { type: "object" }] },
+    database_opts: { type: ["object", "null"] },
     plugin_directories: {
       type: "object",
       additionalProperties: false,
@@ -65,6 +73,9 @@ export const configSchema = {
       default: {},
       properties: {
         sqlite: { type: "string", minLength: 1, default: "./databases" },
+        postgres: { type: ["string", "null"] },
+        postgres_max_conns_per_plugin: { type: ["integer", "null"] },
+        postgres_opts: { type: ["object", "null"] },
       },
     },
     server: {
@@ -77,6 +88,8 @@ export const configSchema = {
         public_url: { type: "string", pattern: "^https?://", default: "http://127.0.0.1:29316" },
         ui_base_path: { type: "string", pattern: "^/", default: "/_matrix/maubot" },
         plugin_base_path: { type: "string", pattern: "^/.*/$", default: "/_matrix/maubot/plugin/" },
+        override_resource_path: { type: ["string", "boolean", "null"] },
+        listen: { type: ["string", "null"] },
         unshared_secret: { ...secretSchema, default: "generate" },
         token_expiry: {
           description: "a number of seconds or a duration like 12h or 7d",
@@ -122,6 +135,7 @@ export const configSchema = {
         level: { enum: [...LOG_LEVELS], default: "info" },
         console: { enum: ["pretty", "json", "off"], default: "pretty" },
         file: { type: ["string", "null"], minLength: 1, default: null },
+        ...Object.fromEntries(DICT_CONFIG_KEYS.map((k) => [k, {}])),
       },
     },
     admin_room: {
