@@ -22,3 +22,15 @@ export function domainify(input: string): string {
 
 /** DNS names are at most 253 characters. */
 const MAX_DOMAIN_LENGTH = 253;
+
+/**
+ * A stored domain split into host and port. botyard's own domainify never keeps a port, but a
+ * database carried over from maubot may hold `host:port` (builds of the original that kept it),
+ * and such a stream is polled at that port.
+ */
+export function splitHostPort(domain: string): { host: string; port: number | null } {
+  const m = /^(.*):([0-9]{1,5})$/.exec(domain);
+  if (m === null || m[1] === "" || m[1]!.includes(":")) return { host: domain, port: null };
+  const port = Number(m[2]);
+  return port >= 1 && port <= 65535 ? { host: m[1]!, port } : { host: domain, port: null };
+}

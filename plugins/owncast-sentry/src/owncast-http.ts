@@ -15,6 +15,7 @@ import https from "node:https";
 import tls from "node:tls";
 import { lookup as dnsLookup } from "node:dns/promises";
 import { isIP, type Socket } from "node:net";
+import { splitHostPort } from "./domain.js";
 import { isNonPublicAddress } from "./address-policy.js";
 import { FetchError, type FetchResult, type ResolvedAddress } from "./fetch-result.js";
 import { PlainHttpPool, StaleSocketError } from "./plain-http.js";
@@ -111,8 +112,9 @@ export class OwncastHttpClient implements OwncastFetcher {
   }
 
   linkOf(domain: string): string {
-    const port = this.settings.port === null ? "" : `:${this.settings.port}`;
-    return `${this.settings.scheme}://${domain}${port}/`;
+    const { host, port } = splitHostPort(domain);
+    const p = port ?? this.settings.port;
+    return `${this.settings.scheme}://${host}${p === null ? "" : `:${p}`}/`;
   }
 
   /** Open pooled sockets (idle and busy), for the bench and tests. */
@@ -157,17 +159,19 @@ export class OwncastHttpClient implements OwncastFetcher {
   }
 
   async get(domain: string, path: string, maxBytes: number): Promise<FetchResult> {
+    const { host, port } = splitHostPort(domain);
+    const s = port === null ? this.settings : { ...this.settings, port };
     await this.slots.acquire();
     try {
-      const target = await this.resolve(domain);
+      const target = await this.resolve(host);
       try {
-        return await this.attempt(domain, target, path, maxBytes);
+        return await this.attempt(s, host, target, path, maxBytes);
       } catch (err) {
         // A kept-alive socket the server closed in the meantime: one fresh try.
         if (!(err instanceof StaleSocketError)) throw err;
       }
       try {
-        return await this.attempt(domain, target, path, maxBytes, true);
+        return await this.attempt(s, host, target, path, maxBytes, true);
       } catch (err) {
         // Only possible with node:https (the plain client retries on a new connection).
         if (err instanceof StaleSocketError) throw new FetchError("connection closed by the server before answering", "ECONNRESET");
@@ -178,9 +182,8 @@ export class OwncastHttpClient implements OwncastFetcher {
     }
   }
 
-  /** `fresh`: not on a kept-alive connection (the retry after a stale one; plain HTTP only). */
-  private attempt(domain: string, target: ResolvedAddress, path: string, maxBytes: number, fresh = false): Promise<FetchResult> {
-    const s = this.settings;
+  /** `s`: the settings with the stream's own port, if its domain has one. `fresh`: not on a kept-alive connection (the retry after a stale one; plain HTTP only). */
+  private attempt(s: HttpSettings, domain: string, target: ResolvedAddress, path: string, maxBytes: number, fresh = false): Promise<FetchResult> {
     if (this.plain !== null) {
       const port = s.port ?? 80;
       const host = s.port === null ? domain : `${domain}:${port}`;

@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { domainify } from "../src/domain.js";
+import { domainify, splitHostPort } from "../src/domain.js";
 import { cleanTags, cleanText, escapeHtml, formatDuration, parseOwncastTime } from "../src/text.js";
+
+describe("splitHostPort", () => {
+  it.each([
+    ["127.0.0.1:18191", { host: "127.0.0.1", port: 18191 }],
+    ["stream.example", { host: "stream.example", port: null }],
+    ["stream.example:0", { host: "stream.example:0", port: null }],
+    [":80", { host: ":80", port: null }],
+  ] as const)("%s", (input, expected) => expect(splitHostPort(input)).toEqual(expected));
+});
 
 describe("domainify", () => {
   it.each([

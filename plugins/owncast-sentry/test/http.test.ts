@@ -75,6 +75,22 @@ describe("OwncastHttpClient", () => {
     expect(ua).toBe(USER_AGENT);
   });
 
+  it("polls a domain carried over from maubot with its own port (host:port) at that port, whatever http.port says", async () => {
+    const hosts: string[] = [];
+    const server = http.createServer((req, res) => {
+      hosts.push(req.headers.host ?? "");
+      res.end("{}");
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    cleanups.push(() => new Promise((r) => server.close(r)));
+    const port = (server.address() as AddressInfo).port;
+    const c = client(1, {}, async (name) => (name === "stream.example" ? [{ address: "127.0.0.1", family: 4 }] : []));
+    expect((await c.get(`stream.example:${port}`, "/api/status", 1024)).status).toBe(200);
+    expect(hosts).toEqual([`stream.example:${port}`]);
+    expect(c.linkOf(`stream.example:${port}`)).toBe(`http://stream.example:${port}/`);
+    expect(c.linkOf("stream.example")).toBe("http://stream.example:1/");
+  });
+
   it("refuses a name that resolves to a private address unless allowed, checking the resolved address", async () => {
     const s = await sim();
     s.add("sneaky.example");
