@@ -23,12 +23,14 @@ export interface SourceManifest {
   webapp?: boolean;
   extra_files?: string[];
   botyard?: string;
+  /** maubot plugin ids whose instances and databases this plugin takes over (botyard import-maubot). */
+  replaces?: string[];
   [key: string]: unknown;
 }
 
 const KNOWN_FIELDS = new Set([
   "id", "version", "main", "main_class", "license", "config", "config_schema", "database", "database_type",
-  "webapp", "extra_files", "botyard", "maubot", "dependencies", "soft_dependencies",
+  "webapp", "extra_files", "botyard", "replaces", "maubot", "dependencies", "soft_dependencies",
 ]);
 
 const schema = {
@@ -47,6 +49,7 @@ const schema = {
     webapp: { type: "boolean" },
     extra_files: { type: "array", items: { type: "string", minLength: 1 } },
     botyard: { type: "string" },
+    replaces: { type: "array", maxItems: 16, items: { type: "string", pattern: ID_PATTERN, maxLength: 255 } },
   },
   additionalProperties: true,
 } as const;

@@ -14,6 +14,11 @@ Usage:
                                       secret and admin password (printed once, stored hashed)
   botyard hash-password [password]    print the bcrypt hash of a password for config.yaml's
                                       admins section (reads the password from stdin when not given)
+  botyard import-maubot <maubot folder or config.yaml> [-c config.yaml] [--dry-run] [--force]
+                                      move maubot's bot accounts, instances (configs and databases),
+                                      homeservers and admins into botyard; maubot's files are only
+                                      read; safe to run again; --dry-run writes nothing; --force
+                                      writes maubot's settings into an existing botyard config
   botyard --help                      this text
   botyard --version                   the version
 
@@ -78,6 +83,19 @@ async function initCommand(configPath: string): Promise<void> {
       `Admin login: ${result.adminName} / ${result.adminPassword}\n` +
       `(shown only now; config.yaml stores its bcrypt hash)\n`,
   );
+}
+
+async function importMaubotCommand(source: string, configPath: string, flags: { dryRun: boolean; force: boolean }): Promise<void> {
+  const { importMaubot, MaubotImportError } = await import("./maubot-import/maubot-import.js");
+  const { formatReport } = await import("./maubot-import/report.js");
+  try {
+    const lines = await importMaubot({ source, configPath, ...flags });
+    process.stdout.write(formatReport(lines, flags));
+    if (lines.some((l) => l.outcome === "attention")) process.exitCode = 3;
+  } catch (err) {
+    if (err instanceof MaubotImportError || err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
 }
 
 async function startCommand(configPath: string): Promise<void> {
@@ -150,6 +168,8 @@ async function main(argv: string[]): Promise<void> {
         config: { type: "string", short: "c" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "V" },
+        "dry-run": { type: "boolean" },
+        force: { type: "boolean" },
       },
     });
   } catch (err) {
@@ -177,6 +197,10 @@ async function main(argv: string[]): Promise<void> {
       return;
     case "hash-password":
       await hashPasswordCommand(rest);
+      return;
+    case "import-maubot":
+      if (rest.length !== 1) fail("import-maubot takes one argument: maubot's data folder or its config.yaml");
+      await importMaubotCommand(rest[0]!, configPath, { dryRun: values["dry-run"] ?? false, force: values.force ?? false });
       return;
     default:
       fail(`unknown command "${command}"\n\n${HELP}`);

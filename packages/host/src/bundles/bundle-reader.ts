@@ -111,6 +111,7 @@ export function readBundle(buffer: Buffer, options: ReadBundleOptions = {}): Bun
     extra_files: (fields.extra_files as string[] | undefined) ?? [],
     license: (fields.license as string | undefined) ?? "",
     botyard: (fields.botyard as string | undefined) ?? null,
+    replaces: (fields.replaces as string[] | undefined) ?? [],
   };
 
   if (!files.has(manifest.main)) {

@@ -18,6 +18,11 @@ export interface BundleManifest {
   license: string;
   /** Semver range of host versions the bundle supports; null for any. */
   botyard: string | null;
+  /**
+   * maubot plugin ids this plugin takes over: `botyard import-maubot` gives it their instances
+   * and databases (the plugin's migrations carry the database on).
+   */
+  replaces: string[];
 }
 
 export const ID_PATTERN = "^[a-z0-9][a-z0-9._-]*$";
@@ -38,6 +43,7 @@ const manifestSchema = {
     extra_files: { type: "array", items: { type: "string" } },
     license: { type: "string" },
     botyard: { type: "string" },
+    replaces: { type: "array", maxItems: 16, items: { type: "string", pattern: ID_PATTERN, maxLength: 255 } },
   },
   // Unknown keys are tolerated so maubot's optional fields and newer botyard fields still load.
   additionalProperties: true,
