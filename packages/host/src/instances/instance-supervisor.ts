@@ -123,7 +123,9 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     await Promise.all(
       rows.map(async (row) => {
         if (row.enabled) await this.start(row.id);
-        else await this.setState(row.id, "stopped", row.state === "failed" ? row.last_error : null);
+        // A disabled instance keeps the reason it is not running (a failure, an invalid config,
+        // the plugin an imported instance still needs) until it is started again.
+        else await this.setState(row.id, "stopped", row.last_error);
       }),
     );
   }
