@@ -186,6 +186,16 @@ describe("importing maubot's data folder", () => {
   });
 });
 
+describe("botyard started on maubot's own config", () => {
+  it("refuses to use maubot's database as its own, and changes nothing in it", async () => {
+    const { config } = await loadConfig(path.join(maubotDir, "config.yaml"), { rewrite: false });
+    const before = hashes(maubotDir);
+    expect(() => HostStore.open(config.database)).toThrow(/maubot\.db is maubot's database, not botyard's; .*botyard import-maubot/);
+    // Opening it left SQLite's -shm/-wal beside it at most; the database itself is unchanged.
+    expect(hashes(maubotDir)["maubot.db"]).toBe(before["maubot.db"]);
+  });
+});
+
 describe("carryInstanceConfig", () => {
   const bundle = { configSchema: { type: "object", additionalProperties: false, properties: { a: {}, b: {} } } } as never;
   it("keeps known keys and comments, drops the rest", () => {

@@ -59,6 +59,7 @@ export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 /** Brings `db` to the latest version; returns the versions applied. */
 export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").get()) refuseForeignTables(db);
   db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
   const current = (): number =>
     (db.prepare("SELECT max(version) AS v FROM schema_version").get() as { v: number | null }).v ?? 0;
@@ -79,4 +80,19 @@ export function migrate(db: Database.Database, migrations: readonly Migration[] 
     applied.push(step.version);
   }
   return applied;
+}
+
+/**
+ * A database with tables but no botyard schema version is another program's: most likely
+ * maubot's own, named by a maubot config botyard was started on. Never migrate into it.
+ */
+function refuseForeignTables(db: Database.Database): void {
+  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'schema_version'").all() as Array<{ name: string }>).map((t) => t.name);
+  if (tables.length === 0) return;
+  const maubot = tables.includes("client") && tables.includes("instance");
+  throw new Error(
+    maubot
+      ? `${db.name} is maubot's database, not botyard's; botyard does not write into it. Give botyard a database of its own (config.yaml: database) and move maubot's data over with \`botyard import-maubot\``
+      : `${db.name} holds tables of another program (${tables.slice(0, 5).join(", ")}); give botyard a database file of its own (config.yaml: database)`,
+  );
 }
