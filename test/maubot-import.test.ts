@@ -5,7 +5,7 @@
 // Owncast Sentry lists the imported streams (their domains with ports, as stored), and a stream
 // that was live before the move is not announced again.
 import { spawnSync } from "node:child_process";
-import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
@@ -14,19 +14,10 @@ import type { Daemon } from "../packages/host/src/daemon.js";
 import { HS_URL, TestUser, isReplyTo, registerUser, waitFor, type TestAccount } from "./support/synapse.js";
 import { REPO_ROOT, freePort } from "./support/daemon.js";
 import { OwncastSim } from "./owncast/sim.js";
+import { copyMaubotFixture } from "./support/maubot-fixture.js";
 
-const FIXTURE = path.join(REPO_ROOT, "../shared/fixtures/maubot-0.5.2");
 const MAIN_JS = path.join(REPO_ROOT, "packages/host/dist/main.js");
 const LIVE_SINCE = "2026-12-01T15:49:46Z";
-
-function makeWritable(folder: string): void {
-  chmodSync(folder, 0o755);
-  for (const name of readdirSync(folder)) {
-    const p = path.join(folder, name);
-    if (statSync(p).isDirectory()) makeWritable(p);
-    else chmodSync(p, 0o644);
-  }
-}
 
 function importMaubot(maubotDir: string, configPath: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [MAIN_JS, "import-maubot", maubotDir, "-c", configPath], { encoding: "utf8", timeout: 60_000 });
@@ -56,9 +47,7 @@ describe("moving a maubot data folder into botyard", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), "botyard-maubot-move-"));
-    maubotDir = path.join(dir, "maubot");
-    cpSync(FIXTURE, maubotDir, { recursive: true });
-    makeWritable(maubotDir);
+    maubotDir = copyMaubotFixture(path.join(dir, "maubot"));
     configPath = path.join(dir, "botyard", "config.yaml");
 
     // The streams the fixture's databases name, at the ports they name; 18191 is live.

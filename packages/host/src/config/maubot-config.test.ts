@@ -4,11 +4,11 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { MAUBOT_FIXTURE } from "../../../../test/support/maubot-fixture.js";
 import { loadConfig } from "./index.js";
 
-const FIXTURE = fileURLToPath(new URL("../../../../../shared/fixtures/maubot-0.5.2/config.yaml", import.meta.url));
+const FIXTURE = path.join(MAUBOT_FIXTURE, "config.yaml");
 
 let dir: string;
 beforeEach(() => {

@@ -3,41 +3,29 @@
 // that a dry run writes nothing, that maubot's files are never changed, and that a damaged or
 // foreign database is refused with nothing written.
 import { createHash } from "node:crypto";
-import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { copyMaubotFixture } from "../../../../test/support/maubot-fixture.js";
 import { loadConfig } from "../config/index.js";
 import { HostStore } from "../store/host-store.js";
 import { carryInstanceConfig, importMaubot, MaubotImportError } from "./maubot-import.js";
 import type { ReportLine } from "./report.js";
-
-const FIXTURE = fileURLToPath(new URL("../../../../../shared/fixtures/maubot-0.5.2/", import.meta.url));
 
 let dir: string;
 let maubotDir: string;
 let configPath: string;
 beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), "botyard-import-test-"));
-  maubotDir = path.join(dir, "maubot");
-  cpSync(FIXTURE, maubotDir, { recursive: true });
-  chmodRecursive(maubotDir);
+  maubotDir = copyMaubotFixture(path.join(dir, "maubot"));
   configPath = path.join(dir, "botyard", "config.yaml");
 });
 afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
-
-function chmodRecursive(folder: string): void {
-  chmodSync(folder, 0o755);
-  for (const name of readdirSync(folder)) {
-    const p = path.join(folder, name);
-    if (statSync(p).isDirectory()) chmodRecursive(p);
-    else chmodSync(p, 0o644);
-  }
-}
 
 /** sha256 of every file below `folder`, by relative path. */
 function hashes(folder: string): Record<string, string> {
