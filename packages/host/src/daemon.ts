@@ -12,6 +12,8 @@ import { AdminNoticePoster } from "./logging/admin-notices.js";
 import { componentLogger, createLogging, type Logging, type LoggingOptions } from "./logging/index.js";
 import { ClientPool } from "./matrix/index.js";
 import { assertPortFree, takeDataLock, type DataLock } from "./startup-guard.js";
+import type { HostMetrics } from "./metrics/host-metrics.js";
+import type { MetricsListener } from "./metrics/metrics-server.js";
 import { HostStore } from "./store/index.js";
 import { hostVersion } from "./version.js";
 
@@ -38,6 +40,9 @@ export class Daemon {
   supervisor!: InstanceSupervisor;
   /** The listening management API (null until start() got that far). */
   api: ApiServer | null = null;
+  /** The Prometheus metrics, when `metrics.enabled`. */
+  metrics: HostMetrics | null = null;
+  private metricsListener: MetricsListener | null = null;
   private log!: Logger;
   private adminNotices: AdminNoticePoster | null = null;
   private lock: DataLock | null = null;
@@ -85,7 +90,23 @@ export class Daemon {
       logger: this.logging.logger,
       hostVersion: version,
     });
-    this.clients = new ClientPool({ logger: this.logging.logger, rows: this.store });
+    if (config.metrics.enabled) {
+      // prom-client loads only when metrics are on.
+      const { HostMetrics } = await import("./metrics/host-metrics.js");
+      this.metrics = new HostMetrics(version, {
+        bots: () => this.store.listClients().map((row) => ({ id: row.id, enabled: row.enabled, syncing: this.clients.status(row.id).sync_ok })),
+        instances: () =>
+          this.store.listInstances().map((row) => ({
+            id: row.id,
+            plugin: row.type,
+            state: this.supervisor.status(row.id).state,
+            databasePath: row.database_engine === "sqlite" ? path.join(config.plugin_databases.sqlite, `${row.id}.db`) : null,
+          })),
+        workerMetrics: () => this.supervisor.workerMetrics(),
+      });
+    }
+    const metrics = this.metrics ?? undefined;
+    this.clients = new ClientPool({ logger: this.logging.logger, rows: this.store, metrics });
     this.supervisor = new InstanceSupervisor({
       records: this.store,
       plugins: this.registry,
@@ -95,7 +116,13 @@ export class Daemon {
       webappBaseUrl: config.server.public_url + config.server.plugin_base_path,
       // Shutdown must finish within 5 s; a plugin gets 2 s for its stop().
       stopTimeoutMs: 2_000,
+      metrics,
     });
+    if (metrics) {
+      this.supervisor.on("restartScheduled", (info) => {
+        for (const id of info.instanceIds) metrics.instanceRestarted(id, info.cause);
+      });
+    }
     this.clients.attachSink(this.supervisor);
 
     await this.registry.loadAll();
@@ -108,7 +135,13 @@ export class Daemon {
       supervisor: this.supervisor,
       clients: this.clients,
       version,
+      metrics: this.metrics,
     });
+    if (this.metrics && config.metrics.listen) {
+      const { startMetricsListener } = await import("./metrics/metrics-server.js");
+      this.metricsListener = await startMetricsListener(config.metrics.listen, config.metrics.path, config.metrics.secret, this.metrics);
+      this.log.info(`metrics on http://${config.metrics.listen.hostname}:${this.metricsListener.port}${config.metrics.path}`);
+    }
     await this.clients.startAll();
     await this.supervisor.startAll();
 
@@ -142,6 +175,7 @@ export class Daemon {
     }
     this.log?.info("botyard stopping");
     if (this.api) await this.bounded("management API", this.api.close(), STOP_BUDGET_MS.api);
+    if (this.metricsListener) await this.bounded("metrics listener", this.metricsListener.close(), 300);
     if (this.supervisor) await this.bounded("instances", this.supervisor.stopAll(), STOP_BUDGET_MS.instances);
     if (this.adminNotices) await this.bounded("admin notices", this.adminNotices.stop(), 300);
     if (this.clients) await this.bounded("bot accounts", this.clients.stopAll(), STOP_BUDGET_MS.clients);

@@ -72,6 +72,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
     api_features: { ...Object.fromEntries(API_FEATURES.map((f) => [f, true])), ...options.features } as Record<ApiFeature, boolean>,
     logging: { level: "debug", console: "off", file: null },
     admin_room: null,
+    metrics: { enabled: false, path: "/metrics", listen: null, secret: null },
   };
   for (const d of [config.plugin_directories.upload, config.plugin_databases.sqlite, config.plugin_directories.trash!]) await mkdir(d, { recursive: true });
   const logging = createLogging(config.logging);

@@ -142,6 +142,31 @@ export interface CommandHelp {
   help: string;
 }
 
+/** What kind of plugin code ran: an event handler, a command, a passive handler, a web endpoint, a scheduled task. */
+export type HandlerKind = "event" | "command" | "passive" | "web" | "task";
+
+/** A metric a plugin defines; the host names it `botyard_plugin_<name>` and adds an `instance_id` label. */
+export interface PluginMetricSpec {
+  type: "counter" | "gauge" | "histogram";
+  /** `^[a-z_][a-z0-9_]*$`, without a prefix. */
+  name: string;
+  help: string;
+  labelNames: string[];
+  /** Histogram bucket bounds (seconds or whatever unit the name says). */
+  buckets?: number[];
+}
+
+/**
+ * The host's metrics, as the SDK reports to them (present only when the operator switched metrics
+ * on; absent on older hosts). Plugins use `this.metrics`, never this directly.
+ */
+export interface MetricsRuntime {
+  /** One run of plugin code finished; `name`: the command, task, event type or "web". */
+  handled(kind: HandlerKind, name: string, seconds: number, failed: boolean): void;
+  define(spec: PluginMetricSpec): void;
+  record(name: string, op: "inc" | "set" | "observe", value: number, labels: Record<string, string>): void;
+}
+
 /** What the host's worker runtime hands each instance. One object per instance. */
 export interface PluginContext {
   readonly contractVersion: number;
@@ -159,6 +184,8 @@ export interface PluginContext {
   callClient<M extends ClientMethod>(method: M, params: ClientParams<M>): Promise<ClientResult<M>>;
   /** Reads a file from the plugin bundle (e.g. an `extra_files` entry). */
   readBundleFile(path: string): Promise<Uint8Array>;
+  /** The host's metrics; absent when they are off (or on a host without them). */
+  readonly metrics?: MetricsRuntime;
 }
 
 /**

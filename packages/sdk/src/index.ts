@@ -4,6 +4,7 @@ export { arg, parseArgs, argsUsage, type Arg, type ArgsOf, type ArgParseResult }
 export { command, CommandRouter, COMMAND_PREFIX, type CommandSpec, type CommandOutcome } from "./commands.js";
 export { MessageContext, messageBody, stripReplyFallback } from "./message-context.js";
 export { PluginClient, userPowerLevel, type CallClient, type MessageOptions, type ReplyOptions } from "./client.js";
+export { PluginMetrics, type Counter, type Gauge, type Histogram, type MetricLabels } from "./metrics.js";
 export { Scheduler, errorFields, type Task, type TaskHandle, type EveryOptions, type Timers } from "./scheduler.js";
 export { UpgradeTable, runMigrations, databaseVersion, MigrationError, type Migration, type MigrationResult } from "./migrations.js";
 export { HttpClient, HttpError, DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_MS, type HttpRequest, type HttpResponse, type HttpOptions, type HttpClientOptions, type HttpErrorKind, type FetchFn } from "./http.js";

@@ -10,6 +10,7 @@ import type { Arg } from "./arguments.js";
 import {
   CONTRACT_VERSION,
   type CommandHelp,
+  type HandlerKind,
   type MatrixEvent,
   type PluginContext,
   type PluginLogger,
@@ -21,7 +22,8 @@ import {
 import { HttpClient } from "./http.js";
 import { MessageContext, isEdit, messageBody, messageType, stripReplyFallback } from "./message-context.js";
 import { runMigrations, type Migration, type UpgradeTable } from "./migrations.js";
-import { Scheduler, errorFields } from "./scheduler.js";
+import { PluginMetrics } from "./metrics.js";
+import { Scheduler, errorFields, realTimers } from "./scheduler.js";
 import { WebRouter, jsonResponse, type HttpMethod, type WebHandler } from "./web.js";
 
 export type EventHandler = (evt: MatrixEvent, ctx: MessageContext) => unknown;
@@ -62,6 +64,12 @@ export class Plugin<C extends object = Record<string, unknown>> implements Plugi
   #client: PluginClient | null = null;
   #scheduler: Scheduler | null = null;
   #http: HttpClient | null = null;
+  /**
+   * Your own counters, gauges and histograms, exported by the host as `botyard_plugin_<name>`
+   * with the instance as a label (no-ops while the operator has metrics off). Define them once,
+   * e.g. as fields: `readonly polls = this.metrics.counter("polls_total", "Polls made")`.
+   */
+  readonly metrics = new PluginMetrics(() => this.#ctx?.metrics);
   readonly #commands = new CommandRouter(this);
   readonly #web = new WebRouter();
   #passives: Passive[] = [];
@@ -176,7 +184,7 @@ export class Plugin<C extends object = Record<string, unknown>> implements Plugi
     this.#ctx = ctx;
     this.#config = ctx.config as C;
     this.#client = new PluginClient((method, params) => ctx.callClient(method, params));
-    this.#scheduler = new Scheduler(ctx.log);
+    this.#scheduler = new Scheduler(ctx.log, realTimers, (name, seconds, failed) => ctx.metrics?.handled("task", name, seconds, failed));
     this.#http = new HttpClient({ userAgent: `botyard-plugin (instance ${ctx.instanceId})` });
     this.#state = "starting";
     try {
@@ -226,21 +234,21 @@ export class Plugin<C extends object = Record<string, unknown>> implements Plugi
 
     for (const { type, handler } of this.#handlers) {
       if (type === "*" || type === evt.type) {
-        work.push(this.#guard(`event handler for ${type}`, evt, () => handler.call(this, evt, message)));
+        work.push(this.#guard("event", type, `event handler for ${type}`, evt, () => handler.call(this, evt, message)));
       }
     }
     if (body !== null && !isEdit(evt)) {
       const msgtype = messageType(evt);
       const outcome = this.#commands.resolve(body, msgtype);
       if (outcome.kind === "run") {
-        work.push(this.#guard(`command ${outcome.command}`, evt, () => outcome.run(message)));
+        work.push(this.#guard("command", outcome.command.replace(/^!/, ""), `command ${outcome.command}`, evt, () => outcome.run(message)));
       } else if (outcome.kind === "usage") {
-        work.push(this.#guard(`usage of ${outcome.command}`, evt, () => message.reply(outcome.text)));
+        work.push(this.#guard(null, outcome.command, `usage of ${outcome.command}`, evt, () => message.reply(outcome.text)));
       }
       for (const passive of this.#passives) {
         if (!passive.msgtypes.includes(msgtype ?? "")) continue;
         const match = passive.pattern.exec(body);
-        if (match) work.push(this.#guard(`passive handler ${passive.pattern}`, evt, () => passive.handler.call(this, message, match)));
+        if (match) work.push(this.#guard("passive", passive.pattern.source.slice(0, 64), `passive handler ${passive.pattern}`, evt, () => passive.handler.call(this, message, match)));
       }
     }
     await Promise.all(work);
@@ -248,7 +256,10 @@ export class Plugin<C extends object = Record<string, unknown>> implements Plugi
 
   async __botyardWeb(req: WebRequest): Promise<WebResponse> {
     if (this.#state !== "running") return jsonResponse({ error: "Instance is not running" }, 503);
-    return this.#web.handle(req, (err, route) => this.#ctx!.log.error(`web handler ${route} failed`, errorFields(err)));
+    const started = performance.now();
+    const response = await this.#web.handle(req, (err, route) => this.#ctx!.log.error(`web handler ${route} failed`, errorFields(err)));
+    this.#ctx?.metrics?.handled("web", "web", (performance.now() - started) / 1000, response.status >= 500);
+    return response;
   }
 
   async __botyardConfigUpdate(config: Record<string, unknown>): Promise<void> {
@@ -274,12 +285,17 @@ export class Plugin<C extends object = Record<string, unknown>> implements Plugi
     }
   }
 
-  /** Runs one handler; a throw is logged against the instance and goes no further. */
-  async #guard(what: string, evt: MatrixEvent, fn: () => unknown): Promise<void> {
+  /** Runs one handler, timed for the host's metrics (`kind` null: not counted); a throw is logged against the instance and goes no further. */
+  async #guard(kind: HandlerKind | null, name: string, what: string, evt: MatrixEvent, fn: () => unknown): Promise<void> {
+    const started = performance.now();
+    let failed = false;
     try {
       await fn();
     } catch (err) {
+      failed = true;
       this.#ctx?.log.error(`${what} failed`, { ...errorFields(err), event_id: evt.event_id, room_id: evt.room_id });
+    } finally {
+      if (kind !== null) this.#ctx?.metrics?.handled(kind, name, (performance.now() - started) / 1000, failed);
     }
   }
 

@@ -24,7 +24,7 @@ export interface Timers {
   clearTimeout(handle: unknown): void;
 }
 
-const realTimers: Timers = {
+export const realTimers: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
@@ -44,9 +44,13 @@ export class Scheduler {
   #stopped = false;
   #counter = 0;
 
-  constructor(log: PluginLogger, timers: Timers = realTimers) {
+  readonly #report: ((name: string, seconds: number, failed: boolean) => void) | undefined;
+
+  /** `report`: told of every run (the host's metrics). */
+  constructor(log: PluginLogger, timers: Timers = realTimers, report?: (name: string, seconds: number, failed: boolean) => void) {
     this.#log = log;
     this.#timers = timers;
+    this.#report = report;
   }
 
   /**
@@ -118,9 +122,12 @@ export class Scheduler {
   }
 
   async #run(name: string, fn: Task): Promise<void> {
+    const started = performance.now();
     try {
       await fn();
+      this.#report?.(name, (performance.now() - started) / 1000, false);
     } catch (err) {
+      this.#report?.(name, (performance.now() - started) / 1000, !this.#stopped);
       // A task cut short by the instance stopping (its HTTP request aborted) is expected.
       if (this.#stopped) this.#log.debug(`scheduled task ${name} ended by stop`, errorFields(err));
       else this.#log.error(`scheduled task ${name} failed`, errorFields(err));

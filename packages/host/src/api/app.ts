@@ -7,6 +7,7 @@ import * as accountCalls from "../matrix/accounts.js";
 import { DatabaseConsole } from "./database-console/database-console.js";
 import { DEFAULT_LIMITS, type ApiDeps } from "./deps.js";
 import { LoginThrottle } from "./login-throttle.js";
+import { metricsRoute, requestMetrics } from "./metrics-route.js";
 import { accessLogMiddleware } from "./middleware/access-log.js";
 import { authMiddleware } from "./middleware/auth.js";
 import { errorMiddleware } from "./middleware/errors.js";
@@ -47,8 +48,12 @@ export function buildApi(deps: ApiDeps): ApiApp {
 
   const app = new Koa({ proxy: false });
   app.silent = true;
+  if (deps.metrics) app.use(requestMetrics(deps.metrics, config.server.plugin_base_path));
   app.use(accessLogMiddleware(log));
   app.use(errorMiddleware(log));
+  if (deps.metrics && config.metrics.listen === null) {
+    app.use(metricsRoute(config.metrics.path, deps.metrics, config.metrics.secret, context.tokens));
+  }
   app.use(pluginWebMiddleware(context));
 
   // Paths are case-sensitive, as in maubot (aiohttp): the auth middleware compares the API prefix

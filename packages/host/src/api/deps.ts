@@ -5,6 +5,8 @@ import type { BotyardConfig } from "../config/index.js";
 import type { InstanceSupervisor } from "../instances/index.js";
 import type { LogRing } from "../logging/index.js";
 import type { ClientPool } from "../matrix/index.js";
+import type { ApiMetricsRecorder } from "../metrics/recorder.js";
+import type { MetricsExposition } from "./metrics-route.js";
 import * as accounts from "../matrix/accounts.js";
 import type { HostStore } from "../store/index.js";
 
@@ -51,6 +53,8 @@ export interface ApiDeps {
   clients: ClientPool;
   /** The host's version for GET /version. */
   version: string;
+  /** The Prometheus metrics when `metrics.enabled` (null or absent: off). */
+  metrics?: (MetricsExposition & ApiMetricsRecorder) | null;
   /** Defaults to src/matrix/accounts.ts. */
   accounts?: AccountCalls;
   limits?: Partial<ApiLimits>;

@@ -13,7 +13,8 @@ import { validateConfigData } from "./validate.js";
  * The shape of config.yaml after validation and defaults: the loaded BotyardConfig except where
  * loading resolves something (secret specs, `trash: delete`, token_expiry durations).
  */
-type RawConfig = Omit<BotyardConfig, "plugin_directories" | "server" | "homeservers" | "admins"> & {
+type RawConfig = Omit<BotyardConfig, "plugin_directories" | "server" | "homeservers" | "admins" | "metrics"> & {
+  metrics: Omit<BotyardConfig["metrics"], "listen" | "secret"> & { listen: string | null; secret: SecretSpec | null };
   plugin_directories: Omit<BotyardConfig["plugin_directories"], "trash"> & { trash: string };
   server: Omit<BotyardConfig["server"], "unshared_secret" | "token_expiry"> & {
     unshared_secret: SecretSpec;
@@ -88,6 +89,10 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
     homeservers[name] = { url: hs.url.replace(/\/+$/, ""), secret, registration_token: token };
   }
 
+  // metrics: its bearer secret
+  const metricsSecret = data.metrics.secret === null ? null : resolveSecret(data.metrics.secret, "metrics.secret", source).value || null;
+  if (metricsSecret) secrets.push(metricsSecret);
+
   // admins: plaintext → bcrypt, as maubot does
   const admins: Record<string, string> = {};
   for (const [name, spec] of Object.entries(data.admins)) {
@@ -157,6 +162,12 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
       file: data.logging.file === null ? null : resolvePath(data.logging.file),
     },
     admin_room: data.admin_room,
+    metrics: {
+      enabled: data.metrics.enabled,
+      path: data.metrics.path,
+      listen: data.metrics.listen === null ? null : parseListen(data.metrics.listen),
+      secret: metricsSecret,
+    },
   };
   if (!config.plugin_directories.load.includes(config.plugin_directories.upload)) {
     notes.push({
@@ -174,4 +185,10 @@ export function parseDuration(value: number | string): number {
   if (typeof value === "number") return value;
   const m = /^([0-9]+)([smhd]?)$/.exec(value)!;
   return Number(m[1]) * UNIT_SECONDS[m[2] || "s"]!;
+}
+
+/** "127.0.0.1:9316" or "[::1]:9316" → hostname and port (validated by the schema already). */
+function parseListen(value: string): { hostname: string; port: number } {
+  const at = value.lastIndexOf(":");
+  return { hostname: value.slice(0, at).replace(/^\[|\]$/g, ""), port: Number(value.slice(at + 1)) };
 }

@@ -138,6 +138,21 @@ export const configSchema = {
         ...Object.fromEntries(DICT_CONFIG_KEYS.map((k) => [k, {}])),
       },
     },
+    metrics: {
+      type: "object",
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: "boolean", default: false },
+        path: { type: "string", pattern: "^/", default: "/metrics" },
+        listen: {
+          description: "null (the management API's address) or host:port of a listener of its own",
+          anyOf: [{ type: "null" }, { type: "string", pattern: "^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):[0-9]{1,5}$" }],
+          default: null,
+        },
+        secret: { ...optionalSecretSchema, default: null },
+      },
+    },
     admin_room: {
       description: "null or {room_id: !room:server, client: @bot:server}",
       default: null,

@@ -52,6 +52,16 @@ export interface BotyardConfig {
     file: string | null;
   };
   admin_room: { room_id: string; client: string } | null;
+  /** botyard extension: the Prometheus endpoint. */
+  metrics: {
+    enabled: boolean;
+    /** e.g. /metrics */
+    path: string;
+    /** host and port of a listener of its own, or null for the management API's. */
+    listen: { hostname: string; port: number } | null;
+    /** Bearer secret Prometheus may send instead of an admin token; null for none. */
+    secret: string | null;
+  };
 }
 
 /** Something that happened while loading, to be logged once logging is up. */

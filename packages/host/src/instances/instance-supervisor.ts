@@ -13,6 +13,7 @@ import { ApiError } from "../errors.js";
 import { KeyedSerialQueue } from "../keyed-serial-queue.js";
 import { componentLogger, instanceLogger } from "../logging/logging.js";
 import type { ClientCaller, RoomEventSink } from "../ports.js";
+import type { InstanceMetricsRecorder, RestartCause } from "../metrics/recorder.js";
 import type { InstanceRow, InstanceState } from "../store/types.js";
 import { InstanceConfigError, resolveInstanceConfig } from "./instance-config.js";
 import { PluginWorker, RequestTimeoutError, WorkerDiedError } from "./plugin-worker.js";
@@ -52,6 +53,8 @@ export interface InstanceSupervisorOptions {
   stopTimeoutMs?: number;
   webTimeoutMs?: number;
   restart?: Partial<RestartPolicy>;
+  /** Counts events handed to instances, and makes workers keep metrics (default: off). */
+  metrics?: InstanceMetricsRecorder;
 }
 
 export interface InstanceStatus {
@@ -63,7 +66,7 @@ export type InstancePatch = Partial<Pick<InstanceRow, "id" | "type" | "enabled" 
 
 export interface SupervisorEvents {
   state: [instanceId: string, state: InstanceState, lastError: string | null];
-  restartScheduled: [info: { workerKey: string; attempt: number; delayMs: number; instanceIds: string[] }];
+  restartScheduled: [info: { workerKey: string; attempt: number; delayMs: number; instanceIds: string[]; cause: RestartCause }];
   gaveUp: [info: { workerKey: string; attempts: number; instanceIds: string[] }];
 }
 
@@ -90,6 +93,13 @@ export function invalidInstanceId(id: string): string | null {
   if (/[/\\\x00-\x1f\x7f]/.test(id)) return "may not contain slashes, backslashes or control characters";
   if (id.startsWith(".")) return "may not start with a dot";
   return null;
+}
+
+/** Why a worker died, from the reason PluginWorker gives. */
+export function restartCause(reason: string): RestartCause {
+  if (/heartbeat/i.test(reason)) return "heartbeat";
+  if (/memory|ERR_WORKER_OUT_OF_MEMORY/i.test(reason)) return "memory";
+  return "crash";
 }
 
 function checkInstanceId(id: string): void {
@@ -265,7 +275,14 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     for (const [id, rt] of this.runtimes) {
       if (rt.state !== "running" || !rt.row?.enabled || rt.row.primary_user !== clientId || !rt.workerKey) continue;
       this.workers.get(rt.workerKey)?.worker.dispatch(id, event);
+      this.options.metrics?.eventDispatched(id);
     }
+  }
+
+  /** Every live worker's metrics (prom-client JSON); a worker that does not answer in time is left out. */
+  async workerMetrics(timeoutMs = 500): Promise<unknown[][]> {
+    const answers = await Promise.all([...this.workers.values()].map((entry) => entry.worker.metrics(timeoutMs).catch(() => null)));
+    return answers.filter((a): a is unknown[] => a !== null);
   }
 
   async commandsOf(clientId: string): Promise<Array<{ instanceId: string; commands: CommandHelp[] }>> {
@@ -404,6 +421,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
         heartbeatTimeoutMs: this.options.heartbeatTimeoutMs,
         onClientCall: (instanceId, method, params) => this.clientCall(key, instanceId, method, params),
         onLog: (instanceId, level, msg, fields) => this.pluginLog(key, instanceId, level, msg, fields),
+        metrics: this.options.metrics !== undefined,
       });
       const entry: WorkerEntry = { key, worker, pluginId: plugin.id, instances: new Set(), casualties: null };
       worker.on("died", (reason) => void this.onWorkerDied(entry, reason));
@@ -450,7 +468,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
       return;
     }
     this.log.warn({ worker: entry.key, attempt, delayMs }, `restarting ${affected.join(", ")} in ${delayMs} ms (attempt ${attempt})`);
-    this.emit("restartScheduled", { workerKey: entry.key, attempt, delayMs, instanceIds: affected });
+    this.emit("restartScheduled", { workerKey: entry.key, attempt, delayMs, instanceIds: affected, cause: restartCause(reason) });
     for (const id of affected) this.backoff.schedule(id, delayMs, () => void this.restartFailed(id));
   }
 

@@ -30,6 +30,8 @@ export interface PluginWorkerOptions {
   onClientCall?: (instanceId: string, method: string, params: unknown) => Promise<unknown>;
   onLog?: (instanceId: string | null, level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;
   probe?: boolean;
+  /** The worker keeps metrics of its instances (METRICS_REQUEST answers them). */
+  metrics?: boolean;
   workerEntry?: string;
 }
 
@@ -74,7 +76,7 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
   constructor(private readonly options: PluginWorkerOptions) {
     super();
     this.label = options.label;
-    const boot: WorkerBootData = { label: options.label, probe: options.probe ?? false };
+    const boot: WorkerBootData = { label: options.label, probe: options.probe ?? false, metrics: options.metrics ?? false };
     this.worker = new Worker(options.workerEntry ?? resolveWorkerEntry(), {
       workerData: boot,
       resourceLimits: options.resourceLimits,
@@ -152,6 +154,14 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
     if (reply.type !== "COMMANDS_RESULT") throw new Error(`unexpected reply ${reply.type}`);
     if (reply.error !== undefined) throw new Error(reply.error);
     return reply.commands ?? [];
+  }
+
+  /** The worker's metrics in prom-client's JSON form (empty when it keeps none). */
+  async metrics(timeoutMs: number): Promise<unknown[]> {
+    const reply = await this.request((reqId) => ({ type: "METRICS_REQUEST", reqId }), timeoutMs, "metrics");
+    if (reply.type !== "METRICS_RESULT") throw new Error(`unexpected reply ${reply.type}`);
+    if (reply.error !== undefined) throw new Error(reply.error);
+    return reply.metrics ?? [];
   }
 
   /** Fire and forget: the worker logs a handler's failure against the instance. */

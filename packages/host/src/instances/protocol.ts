@@ -15,6 +15,8 @@ export interface WorkerBootData {
   label: string;
   /** Only import and check the module, then exit (bundle validation). */
   probe: boolean;
+  /** Keep metrics of the instances (the operator switched them on). */
+  metrics: boolean;
 }
 
 export interface LoadSpec {
@@ -45,6 +47,7 @@ export type HostToWorker =
   | { type: "COMMANDS_REQUEST"; reqId: number; instanceId: string }
   | { type: "CLIENT_RESULT"; callId: number; ok: true; result: unknown }
   | { type: "CLIENT_RESULT"; callId: number; ok: false; error: string }
+  | { type: "METRICS_REQUEST"; reqId: number }
   | { type: "HEARTBEAT"; seq: number }
   | { type: "SHUTDOWN" };
 
@@ -57,6 +60,8 @@ export type WorkerToHost =
   | { type: "WEB_RESPONSE"; reqId: number; response?: WebResponse; error?: string }
   | { type: "CONFIG_UPDATED"; reqId: number; error?: string }
   | { type: "COMMANDS_RESULT"; reqId: number; commands?: CommandHelp[]; error?: string }
+  /** prom-client's `getMetricsAsJSON()` of the worker's registry. */
+  | { type: "METRICS_RESULT"; reqId: number; metrics?: unknown[]; error?: string }
   | { type: "CLIENT_CALL"; callId: number; instanceId: string; method: string; params: unknown }
   | { type: "LOG"; instanceId: string | null; level: LogLevel; msg: string; fields?: Record<string, unknown> }
   | { type: "HEARTBEAT_ACK"; seq: number };

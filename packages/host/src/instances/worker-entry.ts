@@ -36,6 +36,8 @@ const pendingCalls = new Map<number, { resolve: (v: unknown) => void; reject: (e
 let nextCallId = 1;
 let pluginClass: PluginClass | null = null;
 let loadSpec: LoadSpec | null = null;
+// prom-client loads in the worker only when the operator has metrics on.
+const workerMetrics = boot.metrics ? new (await import("./worker-metrics.js")).WorkerMetrics(boot.label) : null;
 
 function post(message: WorkerToHost): void {
   port.postMessage(message);
@@ -163,6 +165,7 @@ function contextFor(entry: RunningInstance): PluginContext {
     webappUrl: spec.webappUrl,
     callClient: ((method: string, params: unknown) => callClient(spec.instanceId, method, params)) as PluginContext["callClient"],
     readBundleFile,
+    ...(workerMetrics ? { metrics: workerMetrics.runtimeFor(spec.instanceId) } : {}),
   };
 }
 
@@ -281,6 +284,13 @@ async function handle(message: HostToWorker): Promise<void> {
       else pending.reject(new Error(message.error));
       return;
     }
+    case "METRICS_REQUEST":
+      try {
+        post({ type: "METRICS_RESULT", reqId: message.reqId, metrics: workerMetrics ? await workerMetrics.snapshot() : [] });
+      } catch (err) {
+        post({ type: "METRICS_RESULT", reqId: message.reqId, error: errorText(err) });
+      }
+      return;
     case "HEARTBEAT":
       post({ type: "HEARTBEAT_ACK", seq: message.seq });
       return;

@@ -15,6 +15,7 @@ import type { IRoomTimelineData } from "matrix-js-sdk/lib/models/event-timeline-
 import { RoomEvent, type Room } from "matrix-js-sdk/lib/models/room.js";
 import { MemoryStore } from "matrix-js-sdk/lib/store/memory.js";
 import { SyncState } from "matrix-js-sdk/lib/sync.js";
+import type { BotMetricsRecorder } from "../metrics/recorder.js";
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { ClientMethod, ClientParams, ClientResult, MatrixEvent, PowerLevels } from "@botyard/sdk";
@@ -60,6 +61,8 @@ export interface BotClientOptions {
   /** Live timeline events kept per room between sweeps (default 50) and the sweep period (default 60 s). */
   timelineKeep?: number;
   sweepIntervalMs?: number;
+  /** Sync timings, events, sends and rate limits (default: not recorded). */
+  metrics?: BotMetricsRecorder;
 }
 
 /** What the SDK holds in memory for one client. */
@@ -248,6 +251,7 @@ export class BotClient {
       timelineSupport: false,
       logger: sdkLoggerFor(this.options.log),
       localTimeoutMs: 60_000,
+      ...(this.options.metrics ? { fetchFn: timedSyncFetch(this.row.id, this.options.metrics) } : {}),
     });
     client.on(HttpApiEvent.SessionLoggedOut, (err) => this.onTokenRejected(err));
     return client;
@@ -347,7 +351,9 @@ export class BotClient {
   }
 
   private retry(): RetryPolicy {
-    return { ...(this.options.retry ?? DEFAULT_RETRY), signal: this.abort.signal };
+    const metrics = this.options.metrics;
+    const onRateLimited = metrics ? () => metrics.rateLimited(this.row.id) : undefined;
+    return { ...(this.options.retry ?? DEFAULT_RETRY), signal: this.abort.signal, onRateLimited };
   }
 
   private syncFilter(): Filter {
@@ -421,6 +427,7 @@ export class BotClient {
     // The initial sync's timeline arrives as live events: that backlog is never dispatched.
     if (toStart || removed || !room || !client.isInitialSyncComplete()) return;
     if (data.liveEvent === false) return;
+    this.options.metrics?.eventReceived(this.row.id, event.getType());
     if (event.getSender() === this.row.id) return;
     if (event.status !== null) return; // local echo
     const raw = event.getEffectiveEvent();
@@ -481,8 +488,15 @@ export class BotClient {
       // One transaction id for all retries, so a retried send after a dropped answer is not duplicated.
       const txnId = this.nextTxnId();
       const path = `/rooms/${enc(roomId)}/send/${enc(eventType)}/${enc(txnId)}`;
-      const res = await withRetry(() => client.http.authedRequest<{ event_id: string }>(Method.Put, path, undefined, content), this.retry());
-      return { eventId: res.event_id };
+      const metrics = this.options.metrics;
+      try {
+        const res = await withRetry(() => client.http.authedRequest<{ event_id: string }>(Method.Put, path, undefined, content), this.retry());
+        metrics?.messageSent(this.row.id);
+        return { eventId: res.event_id };
+      } catch (err) {
+        metrics?.sendFailed(this.row.id);
+        throw err;
+      }
     });
   }
 
@@ -587,4 +601,25 @@ export class BotClient {
       throw err;
     }
   }
+}
+
+/**
+ * The SDK's fetch, timing each /sync (the long poll every bot keeps open) and counting the
+ * homeserver's 429 answers to it; other requests pass through untouched.
+ */
+function timedSyncFetch(bot: string, metrics: BotMetricsRecorder): typeof fetch {
+  return async (input, init) => {
+    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    if (!/\/_matrix\/client\/[^/]+\/sync(\?|$)/.test(url)) return fetch(input, init);
+    const started = performance.now();
+    try {
+      const res = await fetch(input, init);
+      metrics.syncRequest(bot, (performance.now() - started) / 1000, res.ok);
+      if (res.status === 429) metrics.rateLimited(bot);
+      return res;
+    } catch (err) {
+      metrics.syncRequest(bot, (performance.now() - started) / 1000, false);
+      throw err;
+    }
+  };
 }

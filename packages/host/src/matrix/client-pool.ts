@@ -1,6 +1,7 @@
 // All bot accounts of the host: one BotClient per client row, room events fanned out to the
 // instances (RoomEventSink), plugin calls run with the right account (ClientCaller), and the
 // host-level `!help`.
+import type { BotMetricsRecorder } from "../metrics/recorder.js";
 import type { Logger } from "pino";
 import type { ClientMethod, ClientParams, ClientResult, MatrixEvent } from "@botyard/sdk";
 import type { ClientCaller, RoomEventSink } from "../ports.js";
@@ -31,6 +32,7 @@ export interface ClientPoolOptions {
   /** Live timeline events kept per room between sweeps (default 50) and the sweep period (default 60 s). */
   timelineKeep?: number;
   sweepIntervalMs?: number;
+  metrics?: BotMetricsRecorder;
 }
 
 const STOPPED: ClientStatus = { started: false, sync_ok: false, remote_displayname: null, remote_avatar_url: null, last_error: null };
@@ -73,6 +75,7 @@ export class ClientPool implements ClientCaller {
       maxStartBackoffMs: this.options.maxStartBackoffMs,
       timelineKeep: this.options.timelineKeep,
       sweepIntervalMs: this.options.sweepIntervalMs,
+      metrics: this.options.metrics,
     });
     this.clients.set(row.id, client);
     if (row.enabled) await client.start();

@@ -12,6 +12,8 @@ export interface RetryPolicy {
   maxWaitMs: number;
   /** Aborts waiting (e.g. the client is stopping). */
   signal?: AbortSignal;
+  /** Told of each rate-limit answer that is waited out (metrics). */
+  onRateLimited?: () => void;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { connectionDeadlineMs: 60_000, maxRateLimitRetries: 8, maxWaitMs: 60_000 };
@@ -57,6 +59,7 @@ export async function withRetry<T>(fn: () => Promise<T>, policy: RetryPolicy = D
     } catch (err) {
       if (isRateLimited(err) && rateLimitRetries < policy.maxRateLimitRetries) {
         rateLimitRetries++;
+        policy.onRateLimited?.();
         const asked = err.getRetryAfterMs() ?? backoff;
         await sleep(Math.min(Math.max(asked, 0), policy.maxWaitMs), policy.signal);
         continue;
