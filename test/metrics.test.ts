@@ -4,14 +4,14 @@
 // returns the running instances; a handler that throws raises the handler-error count; a worker
 // that dies raises the restart counter with cause "crash"; an unauthenticated scrape is refused.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Daemon } from "../packages/host/src/daemon.js";
 import { makeBundle, testManifest } from "../packages/host/test-support/plugin-fixtures.js";
 import { HS_URL, TestUser, clientRowFor, isReplyTo, registerUser, waitFor, type TestAccount } from "./support/synapse.js";
-import { addClient, freePort, pluginBundle, startTempDaemon } from "./support/daemon.js";
+import { REPO_ROOT, addClient, freePort, pluginBundle, startTempDaemon } from "./support/daemon.js";
 
 const SECRET = "metrics-bearer-secret-0123456789";
 const API = "/_matrix/maubot/v1";
@@ -168,6 +168,25 @@ describe("metrics for Prometheus", () => {
     expect(drop.status).toBe(200);
     await user.send(roomId, "!ping");
     await waitFor(async () => ((await query('sum(botyard_instance_handler_errors_total{instance_id="echo1",kind="command"})')) ?? 0) >= 1, 30_000, "the handler error in Prometheus");
+  });
+
+  it("ships a Grafana dashboard whose every query Prometheus accepts, over metrics botyard exports", async () => {
+    const dashboard = JSON.parse(readFileSync(path.join(REPO_ROOT, "packaging/grafana/botyard.json"), "utf8")) as {
+      panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
+    };
+    const text = await (await scrape()).text();
+    const exported = new Set([...text.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]));
+    expect(dashboard.panels.length).toBeGreaterThan(10);
+    for (const panel of dashboard.panels) {
+      for (const { expr } of panel.targets) {
+        for (const [name] of expr.matchAll(/botyard_[a-z0-9_]+/g)) {
+          expect(exported.has(name.replace(/_(bucket|count|sum)$/, "")) || exported.has(name), `${panel.title}: ${name}`).toBe(true);
+        }
+        const promql = expr.replaceAll("$__rate_interval", "1m").replaceAll("$job", ".*");
+        const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(promql)}`);
+        expect(res.status, `${panel.title}: ${promql}`).toBe(200);
+      }
+    }
   });
 
   it("counts a worker that died as a restart with cause crash", async () => {
