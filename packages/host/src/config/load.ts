@@ -148,6 +148,7 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
       console: data.logging.console,
       file: data.logging.file === null ? null : resolvePath(data.logging.file),
     },
+    workers: data.workers,
     admin_room: data.admin_room,
   };
   if (!config.plugin_directories.load.includes(config.plugin_directories.upload)) {

@@ -1,6 +1,5 @@
 import { readdir } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import type { WebResponse } from "@botyard/sdk";
 import { makeBundle, messageEvent, testManifest, testPluginSource } from "../../test-support/plugin-fixtures.js";
 import { createTestHost, type TestHost } from "../../test-support/test-host.js";
 import type { InstanceSupervisorOptions } from "./instance-supervisor.js";
@@ -169,7 +168,7 @@ describe("InstanceSupervisor", () => {
     await h.supervisor.create(h.instanceRow("crashy", "test.plugin", { config: "exit_start: true" }));
     expect((await gaveUp).attempts).toBe(3);
     expect(delays).toEqual([20, 40, 50]);
-    expect(h.supervisor.status("crashy")).toEqual({ state: "failed", lastError: "the worker exited with code 2 (gave up after 3 restarts)" });
+    expect(h.supervisor.status("crashy")).toEqual({ state: "failed", lastError: "crash: the worker exited with code 2 (gave up after 3 restarts)" });
     expect(h.store.getInstance("crashy")?.last_error).toMatch(/gave up after 3 restarts/);
   });
 
@@ -297,7 +296,7 @@ describe("InstanceSupervisor", () => {
     const h = await setup({ webTimeoutMs: 300 });
     await install(h);
     await h.supervisor.create(h.instanceRow("web", "test.plugin"));
-    const res: WebResponse = await h.supervisor.handleWeb("web", { method: "GET", path: "/slow", query: "", headers: {}, body: new Uint8Array() });
+    const res = await h.supervisor.handleWeb("web", { method: "GET", path: "/slow", query: "", headers: {}, body: new Uint8Array() });
     expect(res.status).toBe(504);
   });
 

@@ -6,19 +6,30 @@ import { EventEmitter } from "node:events";
 import { rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { ResourceLimits } from "node:worker_threads";
-import type { ClientMethod, CommandHelp, LogLevel, MatrixEvent, WebRequest, WebResponse } from "@botyard/sdk";
+import type { ClientMethod, CommandHelp, LogLevel, MatrixEvent, WebRequest } from "@botyard/sdk";
 import type { Logger } from "pino";
 import type { LoadedPlugin, PluginInstanceHost } from "../bundles/plugin-registry.js";
-import { ApiError } from "../errors.js";
+import { ApiError, type ErrCode } from "../errors.js";
 import { KeyedSerialQueue } from "../keyed-serial-queue.js";
 import { componentLogger, instanceLogger } from "../logging/logging.js";
 import type { ClientCaller, RoomEventSink } from "../ports.js";
 import type { InstanceRow, InstanceState } from "../store/types.js";
 import { InstanceConfigError, resolveInstanceConfig } from "./instance-config.js";
-import { PluginWorker, RequestTimeoutError, WorkerDiedError } from "./plugin-worker.js";
+import {
+  PluginWorker,
+  RequestTimeoutError,
+  WebResponseTooLargeError,
+  WorkerDiedError,
+  type PluginWebReply,
+  type WorkerDeath,
+  type WorkerDeathCause,
+} from "./plugin-worker.js";
 import { RestartBackoff, type RestartPolicy } from "./restart-backoff.js";
 
 export type { RestartPolicy } from "./restart-backoff.js";
+
+/** Memory a worker may use (JS heap + external) unless configured otherwise. */
+export const DEFAULT_MAX_MEMORY_BYTES = 512 * 2 ** 20;
 
 /** What the supervisor needs from the host store (HostStore has these). */
 export interface InstanceRecords {
@@ -45,7 +56,14 @@ export interface InstanceSupervisorOptions {
   databaseDir: string;
   /** `public_url` + `plugin_base_path` (ends with "/"); null when there is no public URL. */
   webappBaseUrl?: string | null;
+  /** V8 heap limits of each worker; by default its old generation may use `maxMemoryBytes`. */
   resourceLimits?: ResourceLimits;
+  /** A worker whose JS heap + external memory (Buffers) exceeds this is terminated (default 512 MiB). */
+  maxMemoryBytes?: number;
+  /** How often each worker's memory is measured (default 1 s). */
+  memoryCheckIntervalMs?: number;
+  /** Largest web response body a plugin may answer with (default 16 MiB). */
+  maxWebResponseBytes?: number;
   heartbeatIntervalMs?: number;
   heartbeatTimeoutMs?: number;
   startTimeoutMs?: number;
@@ -63,6 +81,7 @@ export type InstancePatch = Partial<Pick<InstanceRow, "id" | "type" | "enabled" 
 
 export interface SupervisorEvents {
   state: [instanceId: string, state: InstanceState, lastError: string | null];
+  workerDied: [info: { workerKey: string; cause: WorkerDeathCause; message: string; instanceIds: string[] }];
   restartScheduled: [info: { workerKey: string; attempt: number; delayMs: number; instanceIds: string[] }];
   gaveUp: [info: { workerKey: string; attempts: number; instanceIds: string[] }];
 }
@@ -283,7 +302,8 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     return results.filter((r): r is { instanceId: string; commands: CommandHelp[] } => r !== null);
   }
 
-  async handleWeb(instanceId: string, request: WebRequest): Promise<WebResponse> {
+  /** The instance's answer to a web request; a larger body comes as a stream pulled from its worker. */
+  async handleWeb(instanceId: string, request: WebRequest): Promise<PluginWebReply> {
     const rt = this.runtimes.get(instanceId);
     const entry = rt?.state === "running" && rt.workerKey ? this.workers.get(rt.workerKey) : undefined;
     if (!entry) return textResponse(404, `instance ${instanceId} is not running`);
@@ -292,6 +312,14 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     } catch (err) {
       if (err instanceof RequestTimeoutError) return textResponse(504, "the plugin did not answer in time");
       if (err instanceof WorkerDiedError) return textResponse(502, "the plugin's worker stopped");
+      if (err instanceof WebResponseTooLargeError) {
+        this.instanceLog(instanceId).warn({ bytes: err.bytes, limit: err.limit }, `web answer refused: ${err.message}`);
+        const limitMb = Math.round(err.limit / 2 ** 20);
+        return errorResponse(
+          "plugin_response_too_large",
+          `The plugin answered with ${err.bytes} bytes, over the ${limitMb} MiB limit of plugin web responses (workers.max_web_response_mb); nothing of it was sent.`,
+        );
+      }
       return textResponse(500, "the plugin's web handler failed");
     }
   }
@@ -393,22 +421,26 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     if (existing?.worker.alive) return Promise.resolve(existing);
     const pending = this.workersStarting.get(key);
     if (pending) return pending;
+    const maxMemoryBytes = this.options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES;
     const starting = (async () => {
       const worker = new PluginWorker({
         label: key,
         load: { bundleDir: plugin.codeDir, main: plugin.bundle.manifest.main, mainClass: plugin.bundle.manifest.main_class },
-        resourceLimits: this.options.resourceLimits ?? { maxOldGenerationSizeMb: 256 },
+        resourceLimits: this.options.resourceLimits ?? { maxOldGenerationSizeMb: Math.round(maxMemoryBytes / 2 ** 20) },
+        maxMemoryBytes,
+        memoryCheckIntervalMs: this.options.memoryCheckIntervalMs,
+        maxWebResponseBytes: this.options.maxWebResponseBytes,
         heartbeatIntervalMs: this.options.heartbeatIntervalMs,
         heartbeatTimeoutMs: this.options.heartbeatTimeoutMs,
         onClientCall: (instanceId, method, params) => this.clientCall(key, instanceId, method, params),
         onLog: (instanceId, level, msg, fields) => this.pluginLog(key, instanceId, level, msg, fields),
       });
       const entry: WorkerEntry = { key, worker, pluginId: plugin.id, instances: new Set(), casualties: null };
-      worker.on("died", (reason) => void this.onWorkerDied(entry, reason));
+      worker.on("died", (death) => void this.onWorkerDied(entry, death));
       try {
         await worker.ready();
       } catch (err) {
-        worker.kill("load failed");
+        await worker.terminate();
         throw err;
       }
       this.workers.set(key, entry);
@@ -426,12 +458,15 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     this.log.info({ worker: entry.key }, `worker ${entry.key} stopped`);
   }
 
-  private async onWorkerDied(entry: WorkerEntry, reason: string): Promise<void> {
+  private async onWorkerDied(entry: WorkerEntry, death: WorkerDeath): Promise<void> {
     if (this.workers.get(entry.key) === entry) this.workers.delete(entry.key);
     const affected = [...entry.instances];
     entry.casualties = new Set(affected);
     entry.instances.clear();
-    this.log.error({ worker: entry.key, reason, instances: affected }, `worker ${entry.key} died: ${reason}`);
+    // The cause leads, so an operator (and a script) reads it first in last_error.
+    const reason = `${death.cause}: ${death.message}`;
+    this.log.error({ worker: entry.key, cause: death.cause, reason: death.message, instances: affected }, `worker ${entry.key} died: ${reason}`);
+    this.emit("workerDied", { workerKey: entry.key, cause: death.cause, message: death.message, instanceIds: affected });
     for (const id of affected) {
       const rt = this.runtimes.get(id);
       if (rt) rt.workerKey = null;
@@ -555,6 +590,13 @@ async function withinMs(work: Promise<unknown>, ms: number): Promise<void> {
   clearTimeout(timer);
 }
 
-function textResponse(status: number, text: string): WebResponse {
-  return { status, headers: { "content-type": "text/plain; charset=utf-8" }, body: text };
+function textResponse(status: number, text: string): PluginWebReply {
+  return { status, headers: { "content-type": "text/plain; charset=utf-8" }, bytes: Buffer.byteLength(text), body: text };
+}
+
+/** The host's own refusal of a plugin's answer, in the API's `{"errcode","error"}` shape. */
+function errorResponse(errcode: ErrCode, message: string): PluginWebReply {
+  const error = new ApiError(errcode, message);
+  const body = JSON.stringify(error.toJSON());
+  return { status: error.status, headers: { "content-type": "application/json" }, bytes: Buffer.byteLength(body), body };
 }
