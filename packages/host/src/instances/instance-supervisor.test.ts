@@ -116,7 +116,7 @@ describe("InstanceSupervisor", () => {
     const failed = h.waitForState("looper", "failed");
     h.supervisor.dispatch("@bot:test", messageEvent("loop"));
     await failed;
-    expect(h.supervisor.status("looper").lastError).toMatch(/did not answer a heartbeat/);
+    expect(h.supervisor.status("looper").lastError).toMatch(/^heartbeat: the worker did not answer a heartbeat/);
     await h.waitForState("looper", "running");
     const after = await webState(h, "looper");
     expect(after.moduleToken).not.toBe(before.moduleToken);
@@ -132,7 +132,7 @@ describe("InstanceSupervisor", () => {
     const failed = h.waitForState("hog", "failed");
     h.supervisor.dispatch("@hog:test", messageEvent("alloc"));
     await failed;
-    expect(h.supervisor.status("hog").lastError).toMatch(/out of memory/);
+    expect(h.supervisor.status("hog").lastError).toMatch(/^memory: the worker ran out of JS heap .*out of memory/);
     expect(h.supervisor.status("calm").state).toBe("running");
     expect((await webState(h, "calm")).instanceId).toBe("calm");
     // The hog's heap lived in its worker, not here.
@@ -153,7 +153,7 @@ describe("InstanceSupervisor", () => {
     const bFailed = h.waitForState("b", "failed");
     h.supervisor.dispatch("@a:test", messageEvent("exit"));
     await Promise.all([aFailed, bFailed]);
-    expect(h.supervisor.status("a").lastError).toMatch(/exited with code 3/);
+    expect(h.supervisor.status("a").lastError).toMatch(/^crash: the worker exited with code 3/);
     expect(h.supervisor.status("c").state).toBe("running");
     expect((await webState(h, "c")).moduleToken).toBe(c!.moduleToken);
     await Promise.all([h.waitForState("a", "running"), h.waitForState("b", "running")]);
