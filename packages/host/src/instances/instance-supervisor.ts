@@ -25,6 +25,7 @@ import {
   type WorkerDeathCause,
 } from "./plugin-worker.js";
 import { RestartBackoff, type RestartPolicy } from "./restart-backoff.js";
+import { WORKER_MEMORY_MEASURABLE } from "./worker-memory-watch.js";
 
 export type { RestartPolicy } from "./restart-backoff.js";
 
@@ -130,6 +131,9 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     super();
     this.backoff = new RestartBackoff(options.restart);
     this.log = componentLogger(options.logger, "instances");
+    if (!WORKER_MEMORY_MEASURABLE) {
+      this.log.warn(`Node.js ${process.version} cannot measure a worker's memory from outside (22.16+ and 24+ can): Buffers a plugin keeps are not bounded; upgrade Node.js`);
+    }
     options.plugins.attachInstances?.(this);
   }
 

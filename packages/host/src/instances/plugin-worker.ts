@@ -9,7 +9,7 @@ import { Worker, type ResourceLimits } from "node:worker_threads";
 import type { CommandHelp, LogLevel, WebRequest } from "@botyard/sdk";
 import type { HostToWorker, InstanceSpec, LoadSpec, WorkerBootData, WorkerReply, WorkerToHost } from "./protocol.js";
 import { WebBodyStream } from "./web-body-stream.js";
-import { describeUsage, MB, WorkerMemoryWatch, type WorkerMemoryUsage } from "./worker-memory-watch.js";
+import { describeUsage, MB, WorkerMemoryWatch } from "./worker-memory-watch.js";
 
 /** Path of the compiled worker runtime. Tests run the TypeScript sources, so fall back to dist. */
 export function resolveWorkerEntry(): string {
@@ -272,10 +272,6 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
     void this.worker.terminate();
   }
 
-  /** The worker's JS heap and external memory now (null once it is gone or on a Node without the API). */
-  async memoryUsage(): Promise<WorkerMemoryUsage | null> {
-    return this.memoryWatch?.measure() ?? null;
-  }
 
   private send(message: HostToWorker): void {
     this.worker.postMessage(message);

@@ -8,7 +8,7 @@
 // within milliseconds even while the worker's JS runs a tight loop or waits in Atomics.wait
 // (V8 serves it at an interrupt), so a plugin that blocks its event loop is still measured.
 // A worker stuck in a native call does not answer; the heartbeat catches that one.
-import type { Worker } from "node:worker_threads";
+import { Worker } from "node:worker_threads";
 
 export interface WorkerMemoryUsage {
   /** Committed JS heap. */
@@ -20,9 +20,7 @@ export interface WorkerMemoryUsage {
 export const MB = 1024 * 1024;
 
 /** Whether this Node can measure a worker from outside (22.16+, 24+). */
-export function canWatchWorkerMemory(worker: Worker): boolean {
-  return typeof (worker as Partial<Pick<Worker, "getHeapStatistics">>).getHeapStatistics === "function";
-}
+export const WORKER_MEMORY_MEASURABLE = typeof (Worker.prototype as Partial<Pick<Worker, "getHeapStatistics">>).getHeapStatistics === "function";
 
 export class WorkerMemoryWatch {
   private timer: NodeJS.Timeout | null = null;
@@ -39,7 +37,7 @@ export class WorkerMemoryWatch {
   ) {}
 
   start(): void {
-    if (this.timer || !canWatchWorkerMemory(this.worker)) return;
+    if (this.timer || !WORKER_MEMORY_MEASURABLE) return;
     this.timer = setInterval(() => void this.check(), this.intervalMs);
     this.timer.unref();
   }
@@ -51,6 +49,7 @@ export class WorkerMemoryWatch {
 
   /** Measures once; null when the worker is gone. */
   async measure(): Promise<WorkerMemoryUsage | null> {
+    if (!WORKER_MEMORY_MEASURABLE) return null;
     try {
       const stats = await this.worker.getHeapStatistics();
       return { heapBytes: stats.total_heap_size, externalBytes: stats.external_memory };
