@@ -1,3 +1,4 @@
+import { getHeapStatistics } from "node:v8";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeBundle, testManifest } from "../../test-support/plugin-fixtures.js";
 import { startApiHarness, type ApiHarness, type ApiHarnessOptions } from "../../test-support/api-harness.js";
@@ -44,10 +45,10 @@ describe("plugin web answers", () => {
 
   it("refuses an answer over the limit with 502 plugin_response_too_large before any of it reaches the host; the plugin keeps answering", async () => {
     const h = await bytesPlugin({ supervisor: { maxWebResponseBytes: 4 * MiB } });
-    // Buffers of this thread only (a worker's are its own): the 32 MiB body never lands here.
-    const before = process.memoryUsage().arrayBuffers;
+    // This thread's isolate only (a worker's memory is its own): the 32 MiB body never lands here.
+    const before = getHeapStatistics().external_memory;
     const res = await h.request("GET", `${WEB}/bytes?mib=32`, { token: null });
-    const grown = process.memoryUsage().arrayBuffers - before;
+    const grown = getHeapStatistics().external_memory - before;
     expect(res.status).toBe(502);
     expect(res.json.errcode).toBe("plugin_response_too_large");
     expect(res.json.error).toContain(`${32 * MiB} bytes, over the 4 MiB limit`);
