@@ -61,7 +61,7 @@ export interface InstanceSupervisorOptions {
   resourceLimits?: ResourceLimits;
   /** A worker whose JS heap + external memory (Buffers) exceeds this is terminated (default 512 MiB). */
   maxMemoryBytes?: number;
-  /** How often each worker's memory is measured (default 1 s). */
+  /** How often each worker's memory is measured (default 250 ms). */
   memoryCheckIntervalMs?: number;
   /** Largest web response body a plugin may answer with (default 16 MiB). */
   maxWebResponseBytes?: number;

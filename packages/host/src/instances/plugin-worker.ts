@@ -93,6 +93,10 @@ export interface PluginWebReply {
 
 export const DEFAULT_MAX_WEB_RESPONSE_BYTES = 16 * MB;
 
+// A measurement costs the main thread about 0.02 ms (bench/worker-limits.mjs), so checking often
+// is cheap; what a plugin can allocate between two checks is what passes the limit.
+const MEMORY_CHECK_INTERVAL_MS = 250;
+
 export interface PluginWorkerEvents {
   /** The worker is gone and was not asked to go; `death` says why. Emitted once. */
   died: [death: WorkerDeath];
@@ -167,7 +171,7 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
     this.memoryWatch =
       options.probe || maxMemory === undefined
         ? null
-        : new WorkerMemoryWatch(this.worker, maxMemory, options.memoryCheckIntervalMs ?? 1000, (usage) =>
+        : new WorkerMemoryWatch(this.worker, maxMemory, options.memoryCheckIntervalMs ?? MEMORY_CHECK_INTERVAL_MS, (usage) =>
             this.kill({ cause: "memory", message: `the worker used ${describeUsage(usage)}, over its limit of ${Math.round(maxMemory / MB)} MB` }),
           );
     if (!options.probe) {
@@ -246,8 +250,7 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
   async shutdown(timeoutMs = 5000): Promise<void> {
     if (this.death !== null) return this.exited;
     this.shuttingDown = true;
-    this.stopHeartbeat();
-    this.memoryWatch?.stop();
+    this.stopChecks();
     this.send({ type: "SHUTDOWN" });
     const timer = setTimeout(() => void this.worker.terminate(), timeoutMs);
     await this.exited;
@@ -258,20 +261,18 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
   async terminate(): Promise<void> {
     if (this.death === null) {
       this.shuttingDown = true;
-      this.stopHeartbeat();
-      this.memoryWatch?.stop();
+      this.stopChecks();
       void this.worker.terminate();
     }
     await this.exited;
   }
 
   /** Terminates the worker now and reports it dead with `death`. */
-  kill(death: WorkerDeath): void {
+  private kill(death: WorkerDeath): void {
     if (this.death !== null || this.shuttingDown) return;
     this.markDead(death);
     void this.worker.terminate();
   }
-
 
   private send(message: HostToWorker): void {
     this.worker.postMessage(message);
@@ -363,14 +364,14 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
     this.heartbeatTimer.unref();
   }
 
-  private stopHeartbeat(): void {
+  private stopChecks(): void {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = null;
+    this.memoryWatch?.stop();
   }
 
   private onExit(code: number): void {
-    this.stopHeartbeat();
-    this.memoryWatch?.stop();
+    this.stopChecks();
     if (this.shuttingDown) {
       this.failPending(new WorkerDiedError("the worker was shut down"));
       return;
@@ -386,8 +387,7 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
   private markDead(death: WorkerDeath): void {
     if (this.death !== null) return;
     this.death = death;
-    this.stopHeartbeat();
-    this.memoryWatch?.stop();
+    this.stopChecks();
     this.failPending(new WorkerDiedError(death.message));
     this.emit("died", death);
   }
