@@ -43,8 +43,10 @@ describe("plugin web answers", () => {
     expect([state.status, state.json.instanceId]).toEqual([200, "big1"]);
   });
 
-  it("refuses an answer over the limit with 502 plugin_response_too_large before any of it reaches the host; the plugin keeps answering", async () => {
+  it("refuses an answer over the limit with 502 plugin_response_too_large before any of it reaches the host, which does not keep it; the plugin keeps answering", async () => {
     const h = await bytesPlugin({ supervisor: { maxWebResponseBytes: 4 * MiB } });
+    expect((await h.request("GET", `${WEB}/state`, { token: null })).status).toBe(200);
+    const rssBefore = process.memoryUsage().rss;
     // This thread's isolate only (a worker's memory is its own): the 32 MiB body never lands here.
     const before = getHeapStatistics().external_memory;
     const res = await h.request("GET", `${WEB}/bytes?mib=32`, { token: null });
@@ -53,6 +55,9 @@ describe("plugin web answers", () => {
     expect(res.json.errcode).toBe("plugin_response_too_large");
     expect(res.json.error).toContain(`${32 * MiB} bytes, over the 4 MiB limit`);
     expect(grown).toBeLessThan(16 * MiB);
+    // Nor does the process keep it: the worker collects the body it dropped (checked for up to 5 s).
+    for (let i = 0; i < 50 && process.memoryUsage().rss - rssBefore >= 16 * MiB; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(16 * MiB);
     const again = await h.request("GET", `${WEB}/state`, { token: null });
     expect(again.status).toBe(200);
     expect((await h.request("GET", `${V1}/instance/big1`)).json.state).toBe("running");

@@ -15,8 +15,13 @@ interface PendingBody {
 export class WebBodyOutbox {
   private readonly bodies = new Map<number, PendingBody>();
 
+  /**
+   * @param onRelease called with the size of a body this outbox no longer needs: refused, sent to
+   *   its end, or cancelled (small bodies sent inline are not reported)
+   */
   constructor(
     private readonly maxBytes: number,
+    private readonly onRelease: (bytes: number) => void = () => undefined,
     private readonly chunkBytes = WEB_BODY_CHUNK_BYTES,
   ) {}
 
@@ -26,7 +31,10 @@ export class WebBodyOutbox {
     if ("message" in checked) return { type: "WEB_RESPONSE", reqId, failure: { kind: "handler", message: checked.message } };
     const { status, headers, body } = checked;
     const bytes = body === undefined ? 0 : typeof body === "string" ? Buffer.byteLength(body, "utf8") : body.byteLength;
-    if (bytes > this.maxBytes) return { type: "WEB_RESPONSE", reqId, failure: tooLarge(bytes, this.maxBytes) };
+    if (bytes > this.maxBytes) {
+      this.onRelease(bytes);
+      return { type: "WEB_RESPONSE", reqId, failure: tooLarge(bytes, this.maxBytes) };
+    }
     const head: WebResponseHead = { status, headers, bytes };
     if (body === undefined || bytes === 0) return { type: "WEB_RESPONSE", reqId, head };
     if (bytes <= this.chunkBytes) return { type: "WEB_RESPONSE", reqId, head: { ...head, body } };
@@ -42,12 +50,19 @@ export class WebBodyOutbox {
     const chunk = new Uint8Array(pending.data.subarray(pending.offset, end));
     pending.offset = end;
     const last = end === pending.data.byteLength;
-    if (last) this.bodies.delete(streamId);
+    if (last) this.release(streamId);
     return { type: "WEB_BODY", streamId, chunk, last };
   }
 
   cancel(streamId: number): void {
+    this.release(streamId);
+  }
+
+  private release(streamId: number): void {
+    const pending = this.bodies.get(streamId);
+    if (!pending) return;
     this.bodies.delete(streamId);
+    this.onRelease(pending.data.byteLength);
   }
 
   /** Bodies waiting to be pulled (for tests). */

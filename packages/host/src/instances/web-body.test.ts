@@ -4,7 +4,8 @@ import { WebBodyStream } from "./web-body-stream.js";
 
 describe("WebBodyOutbox (worker side)", () => {
   it("sends a small body inline and keeps a larger one to be pulled chunk by chunk, each chunk a copy", () => {
-    const outbox = new WebBodyOutbox(1000, 4);
+    const released: number[] = [];
+    const outbox = new WebBodyOutbox(1000, (bytes) => released.push(bytes), 4);
     expect(outbox.answer(1, { status: 200, body: "abc" })).toEqual({ type: "WEB_RESPONSE", reqId: 1, head: { status: 200, headers: {}, bytes: 3, body: "abc" } });
     const data = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(outbox.answer(2, { status: 201, headers: { "x-n": "1" }, body: data })).toEqual({
@@ -21,10 +22,12 @@ describe("WebBodyOutbox (worker side)", () => {
     expect(chunks[0]!.chunk.buffer).not.toBe(data.buffer);
     expect(outbox.pull(2)).toBeNull();
     expect(outbox.size).toBe(0);
+    expect(released).toEqual([10]);
   });
 
   it("counts a string's UTF-8 bytes, refuses a body over the limit without keeping it, and drops a cancelled one", () => {
-    const outbox = new WebBodyOutbox(5, 2);
+    const released: number[] = [];
+    const outbox = new WebBodyOutbox(5, (bytes) => released.push(bytes), 2);
     expect(outbox.answer(1, { status: 200, body: "ééé" })).toEqual({ type: "WEB_RESPONSE", reqId: 1, failure: { kind: "too_large", bytes: 6, limit: 5 } });
     expect(outbox.size).toBe(0);
     outbox.answer(2, { status: 200, body: "éé" });
@@ -32,6 +35,7 @@ describe("WebBodyOutbox (worker side)", () => {
     outbox.cancel(2);
     expect(outbox.size).toBe(0);
     expect(outbox.pull(2)).toBeNull();
+    expect(released).toEqual([6, 4]);
   });
 
   it("refuses answers a plugin should not give: a bad status, a body of another type, headers that are no object", () => {

@@ -13,6 +13,7 @@ import Database from "better-sqlite3";
 import type { CONTRACT_VERSION, LogLevel, PluginContext, PluginLogger, PluginRuntime } from "@botyard/sdk";
 import { type HostToWorker, type InstanceSpec, type LoadSpec, RUNTIME_METHODS, type WorkerBootData, type WorkerToHost } from "./protocol.js";
 import { WebBodyOutbox } from "./web-body-outbox.js";
+import { collectGarbageSoon } from "./worker-gc.js";
 
 if (!parentPort) throw new Error("worker-entry.js must run in a worker thread");
 const port = parentPort;
@@ -37,7 +38,11 @@ const pendingCalls = new Map<number, { resolve: (v: unknown) => void; reject: (e
 let nextCallId = 1;
 let pluginClass: PluginClass | null = null;
 let loadSpec: LoadSpec | null = null;
-const webBodies = new WebBodyOutbox(boot.maxWebResponseBytes);
+// A released body of this size or more is worth a collection (see worker-gc.ts).
+const COLLECT_AFTER_BYTES = 8 * 1024 * 1024;
+const webBodies = new WebBodyOutbox(boot.maxWebResponseBytes, (bytes) => {
+  if (bytes >= COLLECT_AFTER_BYTES) collectGarbageSoon();
+});
 
 function post(message: WorkerToHost): void {
   port.postMessage(message);
