@@ -114,6 +114,8 @@ export class Daemon {
       logger: this.logging.logger,
       databaseDir: config.plugin_databases.sqlite,
       webappBaseUrl: config.server.public_url + config.server.plugin_base_path,
+      maxMemoryBytes: config.workers.max_memory_mb * 2 ** 20,
+      maxWebResponseBytes: config.workers.max_web_response_mb * 2 ** 20,
       // Shutdown must finish within 5 s; a plugin gets 2 s for its stop().
       stopTimeoutMs: 2_000,
       metrics,

@@ -43,6 +43,7 @@ export const ERRCODES = {
   sql_timeout: 400,
   rate_limited: 429,
   internal_server_error: 500,
+  plugin_response_too_large: 502,
   invalid_server: 500,
   not_implemented: 501,
 } as const satisfies Record<string, number>;

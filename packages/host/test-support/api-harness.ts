@@ -9,7 +9,7 @@ import type { AccountCalls, ApiLimits } from "../src/api/deps.js";
 import { TokenIssuer } from "../src/api/tokens.js";
 import { PluginRegistry } from "../src/bundles/index.js";
 import { API_FEATURES, type ApiFeature, type BotyardConfig, type HomeserverConfig } from "../src/config/index.js";
-import { InstanceSupervisor } from "../src/instances/index.js";
+import { InstanceSupervisor, type InstanceSupervisorOptions } from "../src/instances/index.js";
 import { createLogging, type Logging } from "../src/logging/index.js";
 import { ClientPool } from "../src/matrix/index.js";
 import { HostStore, type ClientRow } from "../src/store/index.js";
@@ -23,6 +23,8 @@ export interface ApiHarnessOptions {
   homeservers?: Record<string, HomeserverConfig>;
   tokenExpiry?: number;
   accounts?: AccountCalls;
+  /** Worker limits and timeouts of the instance supervisor. */
+  supervisor?: Partial<Pick<InstanceSupervisorOptions, "maxMemoryBytes" | "memoryCheckIntervalMs" | "maxWebResponseBytes" | "webTimeoutMs">>;
 }
 
 export interface ApiResponse {
@@ -71,6 +73,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
     admins: { [ADMIN.username]: bcrypt.hashSync(ADMIN.password, 4), nopassword: "" },
     api_features: { ...Object.fromEntries(API_FEATURES.map((f) => [f, true])), ...options.features } as Record<ApiFeature, boolean>,
     logging: { level: "debug", console: "off", file: null },
+    workers: { max_memory_mb: 512, max_web_response_mb: 16 },
     admin_room: null,
     metrics: { enabled: false, path: "/metrics", listen: null, secret: null },
   };
@@ -95,6 +98,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
     databaseDir: config.plugin_databases.sqlite,
     webappBaseUrl: config.server.public_url + config.server.plugin_base_path,
     stopTimeoutMs: 2_000,
+    ...options.supervisor,
   });
   clients.attachSink(supervisor);
   const server = await startApiServer(

@@ -47,8 +47,10 @@ export function patchName(zip: Buffer, from: string, to: string): Buffer {
 /**
  * A plugin that does what its events ask: "count" (db counter, answered with sendText),
  * "echo <x>", "throw" (handler error), "loop" (never returns), "alloc" (grows the heap without
- * bound), "exit" (ends the worker). Config `fail_start: true` makes start throw; `exit_start:
- * true` ends the worker during start. GET /state answers with what the tests inspect.
+ * bound), "hoard <n>" (keeps n more MiB of Buffers, outside the JS heap), "exit" (ends the
+ * worker). Config `fail_start: true` makes start throw; `exit_start: true` ends the worker during
+ * start. GET /state answers with what the tests inspect; GET /bytes?mib=<n> answers
+ * with n MiB whose byte i is i % 251 (`&as=string`: n MiB of "x" as a string).
  */
 export function testPluginSource(options: { marker?: string; className?: string; version?: string } = {}): string {
   const marker = options.marker ?? "A";
@@ -92,12 +94,24 @@ ${exportLine} {
     } else if (body === "alloc") {
       const hoard = [];
       for (;;) hoard.push(new Array(100000).fill({ x: hoard.length }));
+    } else if (body.startsWith("hoard ")) {
+      this.hoard ??= [];
+      // Filled, so the pages are really used; 1 MiB each, kept for good.
+      for (let i = 0; i < Number(body.slice(6)); i++) this.hoard.push(Buffer.alloc(1024 * 1024, 7));
     } else if (body === "exit") {
       process.exit(3);
     }
   }
   async __botyardWeb(req) {
     if (req.path === "/slow") return new Promise(() => {});
+    if (req.path === "/bytes") {
+      const query = new URLSearchParams(req.query);
+      const size = Number(query.get("mib")) * 1024 * 1024;
+      if (query.get("as") === "string") return { status: 200, headers: { "content-type": "text/plain" }, body: "x".repeat(size) };
+      const bytes = new Uint8Array(size);
+      for (let i = 0; i < size; i++) bytes[i] = i % 251;
+      return { status: 200, headers: { "content-type": "application/octet-stream" }, body: bytes };
+    }
     const count = this.ctx.db ? this.ctx.db.prepare("SELECT n FROM counter").get().n : null;
     return { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({
       instanceId: this.ctx.instanceId, userId: this.ctx.userId, config: this.ctx.config, updates: this.updates,

@@ -1,6 +1,8 @@
 // Plugin web endpoints: `<plugin_base_path><instance id>/<path>` for any method goes to the
-// instance's worker (InstanceSupervisor.handleWeb) and its answer comes back as is. No admin
-// auth, as in maubot: the plugin decides who may call it.
+// instance's worker (InstanceSupervisor.handleWeb) and its answer comes back as is, a large body
+// streamed from the worker. Request bodies are capped (limits.webBodyBytes), answers too (the
+// supervisor's maxWebResponseBytes). No admin auth, as in maubot: the plugin decides who may call it.
+import { Readable } from "node:stream";
 import type { Middleware } from "koa";
 import type { WebRequest } from "@botyard/sdk";
 import { ApiError } from "../errors.js";
@@ -36,10 +38,16 @@ export function pluginWebMiddleware(rc: RouteContext): Middleware {
     };
     const response = await rc.deps.supervisor.handleWeb(id, request);
     ctx.status = response.status;
-    for (const [name, value] of Object.entries(response.headers ?? {})) {
+    for (const [name, value] of Object.entries(response.headers)) {
       if (!HOP_BY_HOP.has(name.toLowerCase())) ctx.set(name, value);
     }
     const body = response.body;
-    ctx.body = body === undefined ? "" : typeof body === "string" ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    if (body instanceof Readable) {
+      // Streamed from the worker a chunk at a time; the length lets the client tell a cut-off body.
+      ctx.body = body;
+      ctx.length = response.bytes;
+    } else {
+      ctx.body = body === undefined ? "" : typeof body === "string" ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    }
   };
 }

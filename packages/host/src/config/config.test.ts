@@ -106,6 +106,7 @@ describe("config validation", () => {
     expect(Object.values(config.api_features).every((v) => v === true)).toBe(true);
     expect(config.logging).toEqual({ level: "info", console: "pretty", file: null });
     expect(config.admin_room).toBeNull();
+    expect(config.workers).toEqual({ max_memory_mb: 512, max_web_response_mb: 16 });
   });
 
   it("accepts the shipped config.example.yaml", async () => {

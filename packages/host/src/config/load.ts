@@ -161,6 +161,7 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
       console: data.logging.console,
       file: data.logging.file === null ? null : resolvePath(data.logging.file),
     },
+    workers: data.workers,
     admin_room: data.admin_room,
     metrics: {
       enabled: data.metrics.enabled,

@@ -153,6 +153,15 @@ export const configSchema = {
         secret: { ...optionalSecretSchema, default: null },
       },
     },
+    workers: {
+      type: "object",
+      additionalProperties: false,
+      default: {},
+      properties: {
+        max_memory_mb: { type: "integer", minimum: 32, maximum: 1_048_576, default: 512 },
+        max_web_response_mb: { type: "integer", minimum: 1, maximum: 4096, default: 16 },
+      },
+    },
     admin_room: {
       description: "null or {room_id: !room:server, client: @bot:server}",
       default: null,

@@ -51,6 +51,13 @@ export interface BotyardConfig {
     /** Absolute path of a JSON-lines log file, or null. */
     file: string | null;
   };
+  /** Limits of each plugin worker thread. */
+  workers: {
+    /** JS heap + external memory (Buffers) a worker may use before it is terminated and restarted. */
+    max_memory_mb: number;
+    /** Largest body a plugin web endpoint may answer with. */
+    max_web_response_mb: number;
+  };
   admin_room: { room_id: string; client: string } | null;
   /** botyard extension: the Prometheus endpoint. */
   metrics: {

@@ -1,6 +1,5 @@
 import { readdir } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import type { WebResponse } from "@botyard/sdk";
 import { makeBundle, messageEvent, testManifest, testPluginSource } from "../../test-support/plugin-fixtures.js";
 import { createTestHost, type TestHost } from "../../test-support/test-host.js";
 import type { InstanceSupervisorOptions } from "./instance-supervisor.js";
@@ -117,7 +116,7 @@ describe("InstanceSupervisor", () => {
     const failed = h.waitForState("looper", "failed");
     h.supervisor.dispatch("@bot:test", messageEvent("loop"));
     await failed;
-    expect(h.supervisor.status("looper").lastError).toMatch(/did not answer a heartbeat/);
+    expect(h.supervisor.status("looper").lastError).toMatch(/^heartbeat: the worker did not answer a heartbeat/);
     await h.waitForState("looper", "running");
     const after = await webState(h, "looper");
     expect(after.moduleToken).not.toBe(before.moduleToken);
@@ -133,7 +132,7 @@ describe("InstanceSupervisor", () => {
     const failed = h.waitForState("hog", "failed");
     h.supervisor.dispatch("@hog:test", messageEvent("alloc"));
     await failed;
-    expect(h.supervisor.status("hog").lastError).toMatch(/out of memory/);
+    expect(h.supervisor.status("hog").lastError).toMatch(/^memory: the worker ran out of JS heap .*out of memory/);
     expect(h.supervisor.status("calm").state).toBe("running");
     expect((await webState(h, "calm")).instanceId).toBe("calm");
     // The hog's heap lived in its worker, not here.
@@ -154,7 +153,7 @@ describe("InstanceSupervisor", () => {
     const bFailed = h.waitForState("b", "failed");
     h.supervisor.dispatch("@a:test", messageEvent("exit"));
     await Promise.all([aFailed, bFailed]);
-    expect(h.supervisor.status("a").lastError).toMatch(/exited with code 3/);
+    expect(h.supervisor.status("a").lastError).toMatch(/^crash: the worker exited with code 3/);
     expect(h.supervisor.status("c").state).toBe("running");
     expect((await webState(h, "c")).moduleToken).toBe(c!.moduleToken);
     await Promise.all([h.waitForState("a", "running"), h.waitForState("b", "running")]);
@@ -169,7 +168,7 @@ describe("InstanceSupervisor", () => {
     await h.supervisor.create(h.instanceRow("crashy", "test.plugin", { config: "exit_start: true" }));
     expect((await gaveUp).attempts).toBe(3);
     expect(delays).toEqual([20, 40, 50]);
-    expect(h.supervisor.status("crashy")).toEqual({ state: "failed", lastError: "the worker exited with code 2 (gave up after 3 restarts)" });
+    expect(h.supervisor.status("crashy")).toEqual({ state: "failed", lastError: "crash: the worker exited with code 2 (gave up after 3 restarts)" });
     expect(h.store.getInstance("crashy")?.last_error).toMatch(/gave up after 3 restarts/);
   });
 
@@ -297,7 +296,7 @@ describe("InstanceSupervisor", () => {
     const h = await setup({ webTimeoutMs: 300 });
     await install(h);
     await h.supervisor.create(h.instanceRow("web", "test.plugin"));
-    const res: WebResponse = await h.supervisor.handleWeb("web", { method: "GET", path: "/slow", query: "", headers: {}, body: new Uint8Array() });
+    const res = await h.supervisor.handleWeb("web", { method: "GET", path: "/slow", query: "", headers: {}, body: new Uint8Array() });
     expect(res.status).toBe(504);
   });
 

@@ -6,20 +6,32 @@ import { EventEmitter } from "node:events";
 import { rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { ResourceLimits } from "node:worker_threads";
-import type { ClientMethod, CommandHelp, LogLevel, MatrixEvent, WebRequest, WebResponse } from "@botyard/sdk";
+import type { ClientMethod, CommandHelp, LogLevel, MatrixEvent, WebRequest } from "@botyard/sdk";
 import type { Logger } from "pino";
 import type { LoadedPlugin, PluginInstanceHost } from "../bundles/plugin-registry.js";
-import { ApiError } from "../errors.js";
+import { ApiError, type ErrCode } from "../errors.js";
 import { KeyedSerialQueue } from "../keyed-serial-queue.js";
 import { componentLogger, instanceLogger } from "../logging/logging.js";
 import type { ClientCaller, RoomEventSink } from "../ports.js";
-import type { InstanceMetricsRecorder, RestartCause } from "../metrics/recorder.js";
+import type { InstanceMetricsRecorder } from "../metrics/recorder.js";
 import type { InstanceRow, InstanceState } from "../store/types.js";
 import { InstanceConfigError, resolveInstanceConfig } from "./instance-config.js";
-import { PluginWorker, RequestTimeoutError, WorkerDiedError } from "./plugin-worker.js";
+import {
+  PluginWorker,
+  RequestTimeoutError,
+  WebResponseTooLargeError,
+  WorkerDiedError,
+  type PluginWebReply,
+  type WorkerDeath,
+  type WorkerDeathCause,
+} from "./plugin-worker.js";
 import { RestartBackoff, type RestartPolicy } from "./restart-backoff.js";
+import { WORKER_MEMORY_MEASURABLE } from "./worker-memory-watch.js";
 
 export type { RestartPolicy } from "./restart-backoff.js";
+
+/** Memory a worker may use (JS heap + external) unless configured otherwise. */
+export const DEFAULT_MAX_MEMORY_BYTES = 512 * 2 ** 20;
 
 /** What the supervisor needs from the host store (HostStore has these). */
 export interface InstanceRecords {
@@ -46,7 +58,14 @@ export interface InstanceSupervisorOptions {
   databaseDir: string;
   /** `public_url` + `plugin_base_path` (ends with "/"); null when there is no public URL. */
   webappBaseUrl?: string | null;
+  /** V8 heap limits of each worker; by default its old generation may use `maxMemoryBytes`. */
   resourceLimits?: ResourceLimits;
+  /** A worker whose JS heap + external memory (Buffers) exceeds this is terminated (default 512 MiB). */
+  maxMemoryBytes?: number;
+  /** How often each worker's memory is measured (default 250 ms). */
+  memoryCheckIntervalMs?: number;
+  /** Largest web response body a plugin may answer with (default 16 MiB). */
+  maxWebResponseBytes?: number;
   heartbeatIntervalMs?: number;
   heartbeatTimeoutMs?: number;
   startTimeoutMs?: number;
@@ -66,7 +85,8 @@ export type InstancePatch = Partial<Pick<InstanceRow, "id" | "type" | "enabled" 
 
 export interface SupervisorEvents {
   state: [instanceId: string, state: InstanceState, lastError: string | null];
-  restartScheduled: [info: { workerKey: string; attempt: number; delayMs: number; instanceIds: string[]; cause: RestartCause }];
+  workerDied: [info: { workerKey: string; cause: WorkerDeathCause; message: string; instanceIds: string[] }];
+  restartScheduled: [info: { workerKey: string; attempt: number; delayMs: number; instanceIds: string[]; cause: WorkerDeathCause }];
   gaveUp: [info: { workerKey: string; attempts: number; instanceIds: string[] }];
 }
 
@@ -95,13 +115,6 @@ export function invalidInstanceId(id: string): string | null {
   return null;
 }
 
-/** Why a worker died, from the reason PluginWorker gives. */
-export function restartCause(reason: string): RestartCause {
-  if (/heartbeat/i.test(reason)) return "heartbeat";
-  if (/memory|ERR_WORKER_OUT_OF_MEMORY/i.test(reason)) return "memory";
-  return "crash";
-}
-
 function checkInstanceId(id: string): void {
   const problem = invalidInstanceId(id);
   if (problem) throw new ApiError("invalid_id", `Instance id ${JSON.stringify(id)} ${problem}.`);
@@ -121,6 +134,9 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     super();
     this.backoff = new RestartBackoff(options.restart);
     this.log = componentLogger(options.logger, "instances");
+    if (!WORKER_MEMORY_MEASURABLE) {
+      this.log.warn(`Node.js ${process.version} cannot measure a worker's memory from outside (22.16+ and 24+ can): Buffers a plugin keeps are not bounded; upgrade Node.js`);
+    }
     options.plugins.attachInstances?.(this);
   }
 
@@ -302,7 +318,8 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     return results.filter((r): r is { instanceId: string; commands: CommandHelp[] } => r !== null);
   }
 
-  async handleWeb(instanceId: string, request: WebRequest): Promise<WebResponse> {
+  /** The instance's answer to a web request; a larger body comes as a stream pulled from its worker. */
+  async handleWeb(instanceId: string, request: WebRequest): Promise<PluginWebReply> {
     const rt = this.runtimes.get(instanceId);
     const entry = rt?.state === "running" && rt.workerKey ? this.workers.get(rt.workerKey) : undefined;
     if (!entry) return textResponse(404, `instance ${instanceId} is not running`);
@@ -311,6 +328,14 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     } catch (err) {
       if (err instanceof RequestTimeoutError) return textResponse(504, "the plugin did not answer in time");
       if (err instanceof WorkerDiedError) return textResponse(502, "the plugin's worker stopped");
+      if (err instanceof WebResponseTooLargeError) {
+        this.instanceLog(instanceId).warn({ bytes: err.bytes, limit: err.limit }, `web answer refused: ${err.message}`);
+        const limitMb = Math.round(err.limit / 2 ** 20);
+        return errorResponse(
+          "plugin_response_too_large",
+          `The plugin answered with ${err.bytes} bytes, over the ${limitMb} MiB limit of plugin web responses (workers.max_web_response_mb); nothing of it was sent.`,
+        );
+      }
       return textResponse(500, "the plugin's web handler failed");
     }
   }
@@ -412,11 +437,15 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     if (existing?.worker.alive) return Promise.resolve(existing);
     const pending = this.workersStarting.get(key);
     if (pending) return pending;
+    const maxMemoryBytes = this.options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES;
     const starting = (async () => {
       const worker = new PluginWorker({
         label: key,
         load: { bundleDir: plugin.codeDir, main: plugin.bundle.manifest.main, mainClass: plugin.bundle.manifest.main_class },
-        resourceLimits: this.options.resourceLimits ?? { maxOldGenerationSizeMb: 256 },
+        resourceLimits: this.options.resourceLimits ?? { maxOldGenerationSizeMb: Math.round(maxMemoryBytes / 2 ** 20) },
+        maxMemoryBytes,
+        memoryCheckIntervalMs: this.options.memoryCheckIntervalMs,
+        maxWebResponseBytes: this.options.maxWebResponseBytes,
         heartbeatIntervalMs: this.options.heartbeatIntervalMs,
         heartbeatTimeoutMs: this.options.heartbeatTimeoutMs,
         onClientCall: (instanceId, method, params) => this.clientCall(key, instanceId, method, params),
@@ -424,11 +453,11 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
         metrics: this.options.metrics !== undefined,
       });
       const entry: WorkerEntry = { key, worker, pluginId: plugin.id, instances: new Set(), casualties: null };
-      worker.on("died", (reason) => void this.onWorkerDied(entry, reason));
+      worker.on("died", (death) => void this.onWorkerDied(entry, death));
       try {
         await worker.ready();
       } catch (err) {
-        worker.kill("load failed");
+        await worker.terminate();
         throw err;
       }
       this.workers.set(key, entry);
@@ -446,12 +475,15 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     this.log.info({ worker: entry.key }, `worker ${entry.key} stopped`);
   }
 
-  private async onWorkerDied(entry: WorkerEntry, reason: string): Promise<void> {
+  private async onWorkerDied(entry: WorkerEntry, death: WorkerDeath): Promise<void> {
     if (this.workers.get(entry.key) === entry) this.workers.delete(entry.key);
     const affected = [...entry.instances];
     entry.casualties = new Set(affected);
     entry.instances.clear();
-    this.log.error({ worker: entry.key, reason, instances: affected }, `worker ${entry.key} died: ${reason}`);
+    // The cause leads, so an operator (and a script) reads it first in last_error.
+    const reason = `${death.cause}: ${death.message}`;
+    this.log.error({ worker: entry.key, cause: death.cause, reason: death.message, instances: affected }, `worker ${entry.key} died: ${reason}`);
+    this.emit("workerDied", { workerKey: entry.key, cause: death.cause, message: death.message, instanceIds: affected });
     for (const id of affected) {
       const rt = this.runtimes.get(id);
       if (rt) rt.workerKey = null;
@@ -468,7 +500,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
       return;
     }
     this.log.warn({ worker: entry.key, attempt, delayMs }, `restarting ${affected.join(", ")} in ${delayMs} ms (attempt ${attempt})`);
-    this.emit("restartScheduled", { workerKey: entry.key, attempt, delayMs, instanceIds: affected, cause: restartCause(reason) });
+    this.emit("restartScheduled", { workerKey: entry.key, attempt, delayMs, instanceIds: affected, cause: death.cause });
     for (const id of affected) this.backoff.schedule(id, delayMs, () => void this.restartFailed(id));
   }
 
@@ -575,6 +607,13 @@ async function withinMs(work: Promise<unknown>, ms: number): Promise<void> {
   clearTimeout(timer);
 }
 
-function textResponse(status: number, text: string): WebResponse {
-  return { status, headers: { "content-type": "text/plain; charset=utf-8" }, body: text };
+function textResponse(status: number, text: string): PluginWebReply {
+  return { status, headers: { "content-type": "text/plain; charset=utf-8" }, bytes: Buffer.byteLength(text), body: text };
+}
+
+/** The host's own refusal of a plugin's answer, in the API's `{"errcode","error"}` shape. */
+function errorResponse(errcode: ErrCode, message: string): PluginWebReply {
+  const error = new ApiError(errcode, message);
+  const body = JSON.stringify(error.toJSON());
+  return { status: error.status, headers: { "content-type": "application/json" }, bytes: Buffer.byteLength(body), body };
 }

@@ -21,7 +21,6 @@ export async function probePluginModule(spec: LoadSpec, options: ProbeOptions = 
   try {
     await worker.ready();
   } finally {
-    worker.kill("probe finished");
-    await worker.whenExited();
+    await worker.terminate();
   }
 }

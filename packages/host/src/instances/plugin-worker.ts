@@ -1,12 +1,15 @@
 // The host's side of one plugin worker thread: spawns it, loads the bundle, correlates requests
-// and replies, answers the plugin's Matrix calls, checks liveness with a heartbeat, and reports
-// the worker's death (uncaught error, exit, out of memory, missed heartbeat) exactly once.
+// and replies, answers the plugin's Matrix calls, checks liveness with a heartbeat and memory with
+// a WorkerMemoryWatch, streams web response bodies, and reports the worker's death (uncaught
+// error, exit, out of memory, over its memory limit, missed heartbeat) exactly once, with its cause.
 import { EventEmitter } from "node:events";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker, type ResourceLimits } from "node:worker_threads";
-import type { CommandHelp, LogLevel, WebRequest, WebResponse } from "@botyard/sdk";
+import type { CommandHelp, LogLevel, WebRequest } from "@botyard/sdk";
 import type { HostToWorker, InstanceSpec, LoadSpec, WorkerBootData, WorkerReply, WorkerToHost } from "./protocol.js";
+import { WebBodyStream } from "./web-body-stream.js";
+import { describeUsage, MB, WorkerMemoryWatch } from "./worker-memory-watch.js";
 
 /** Path of the compiled worker runtime. Tests run the TypeScript sources, so fall back to dist. */
 export function resolveWorkerEntry(): string {
@@ -26,6 +29,11 @@ export interface PluginWorkerOptions {
   heartbeatTimeoutMs?: number;
   /** Bound on LOAD (importing the bundle). */
   loadTimeoutMs?: number;
+  /** The worker is terminated when its JS heap + external memory exceeds this (checked every `memoryCheckIntervalMs`). */
+  maxMemoryBytes?: number;
+  memoryCheckIntervalMs?: number;
+  /** Largest web response body the plugin may answer with (default 16 MiB). */
+  maxWebResponseBytes?: number;
   /** Runs a plugin's Matrix call; the worker gets the result or the error message. */
   onClientCall?: (instanceId: string, method: string, params: unknown) => Promise<unknown>;
   onLog?: (instanceId: string | null, level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;
@@ -43,6 +51,17 @@ export class WorkerDiedError extends Error {
   }
 }
 
+/** The plugin answered a web request with a body over the limit; nothing of it reached the host. */
+export class WebResponseTooLargeError extends Error {
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`the plugin answered with ${bytes} bytes, over the limit of ${limit} bytes`);
+    this.name = "WebResponseTooLargeError";
+  }
+}
+
 export class RequestTimeoutError extends Error {
   constructor(what: string, ms: number) {
     super(`${what} did not answer within ${ms} ms`);
@@ -52,9 +71,37 @@ export class RequestTimeoutError extends Error {
 
 type Pending = { resolve: (reply: WorkerReply) => void; reject: (err: Error) => void };
 
+/**
+ * Why a worker died, as a value to count by: an uncaught error or exit of its own, memory (its JS
+ * heap limit, or heap + external memory over `maxMemoryBytes`), a missed heartbeat, or a bundle
+ * whose import did not finish in time.
+ */
+export type WorkerDeathCause = "crash" | "memory" | "heartbeat" | "load_timeout";
+
+export interface WorkerDeath {
+  cause: WorkerDeathCause;
+  /** What happened, for people (`last_error`, logs). */
+  message: string;
+}
+
+/** A plugin's web answer on the host: a small body as it came, a larger one as a stream pulled from the worker. */
+export interface PluginWebReply {
+  status: number;
+  headers: Record<string, string>;
+  /** Byte length of the body. */
+  bytes: number;
+  body: Uint8Array | string | WebBodyStream | undefined;
+}
+
+export const DEFAULT_MAX_WEB_RESPONSE_BYTES = 16 * MB;
+
+// A measurement costs the main thread about 0.02 ms (bench/worker-limits.mjs), so checking often
+// is cheap; what a plugin can allocate between two checks is what passes the limit.
+const MEMORY_CHECK_INTERVAL_MS = 250;
+
 export interface PluginWorkerEvents {
-  /** The worker is gone and was not asked to go; `reason` says why. Emitted once. */
-  died: [reason: string];
+  /** The worker is gone and was not asked to go; `death` says why. Emitted once. */
+  died: [death: WorkerDeath];
 }
 
 export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
@@ -62,11 +109,14 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
   readonly startedAt = Date.now();
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
+  /** Web bodies being pulled, by the reqId of their request. */
+  private readonly bodies = new Map<number, WebBodyStream>();
+  private readonly memoryWatch: WorkerMemoryWatch | null;
   private nextReqId = 1;
   private heartbeatSeq = 0;
   private lastAck = Date.now();
   private heartbeatTimer: NodeJS.Timeout | null = null;
-  private deathReason: string | null = null;
+  private death: WorkerDeath | null = null;
   private lastFatal: string | null = null;
   private lastError: Error | null = null;
   private shuttingDown = false;
@@ -76,7 +126,12 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
   constructor(private readonly options: PluginWorkerOptions) {
     super();
     this.label = options.label;
-    const boot: WorkerBootData = { label: options.label, probe: options.probe ?? false, metrics: options.metrics ?? false };
+    const boot: WorkerBootData = {
+      label: options.label,
+      probe: options.probe ?? false,
+      maxWebResponseBytes: options.maxWebResponseBytes ?? DEFAULT_MAX_WEB_RESPONSE_BYTES,
+      metrics: options.metrics ?? false,
+    };
     this.worker = new Worker(options.workerEntry ?? resolveWorkerEntry(), {
       workerData: boot,
       resourceLimits: options.resourceLimits,
@@ -95,14 +150,14 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
       const timeoutMs = options.loadTimeoutMs ?? 30_000;
       const timer = setTimeout(() => {
         reject(new RequestTimeoutError(`loading ${options.load.main} in ${options.label}`, timeoutMs));
-        this.kill(`loading the bundle took longer than ${timeoutMs} ms`);
+        this.kill({ cause: "load_timeout", message: `loading the bundle took longer than ${timeoutMs} ms` });
       }, timeoutMs);
       const onMessage = (message: WorkerToHost) => {
         if (message.type === "READY") this.send({ type: "LOAD", spec: options.load });
         else if (message.type === "LOADED") done();
         else if (message.type === "LOAD_FAILED") done(new Error(message.error));
       };
-      const onDeath = (reason: string) => done(new WorkerDiedError(reason));
+      const onDeath = (death: WorkerDeath) => done(new WorkerDiedError(death.message));
       const done = (err?: Error) => {
         clearTimeout(timer);
         this.worker.off("message", onMessage);
@@ -115,7 +170,17 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
     });
     // Callers await `ready()`; this keeps an early failure from being reported as unhandled.
     this.loaded.catch(() => undefined);
-    if (!options.probe) this.startHeartbeat();
+    const maxMemory = options.maxMemoryBytes;
+    this.memoryWatch =
+      options.probe || maxMemory === undefined
+        ? null
+        : new WorkerMemoryWatch(this.worker, maxMemory, options.memoryCheckIntervalMs ?? MEMORY_CHECK_INTERVAL_MS, (usage) =>
+            this.kill({ cause: "memory", message: `the worker used ${describeUsage(usage)}, over its limit of ${Math.round(maxMemory / MB)} MB` }),
+          );
+    if (!options.probe) {
+      this.startHeartbeat();
+      this.memoryWatch?.start();
+    }
   }
 
   /** Resolves once the bundle is imported and its class checked; rejects with the reason otherwise. */
@@ -124,7 +189,7 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
   }
 
   get alive(): boolean {
-    return this.deathReason === null && !this.shuttingDown;
+    return this.death === null && !this.shuttingDown;
   }
 
   async startInstance(instance: InstanceSpec, timeoutMs: number): Promise<void> {
@@ -137,11 +202,34 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
     if (reply.type === "INSTANCE_STOPPED" && reply.error !== undefined) throw new Error(reply.error);
   }
 
-  async web(instanceId: string, request: WebRequest, timeoutMs: number): Promise<WebResponse> {
+  /**
+   * Runs a web request; `timeoutMs` bounds the plugin's handler (until its answer starts). Throws
+   * WebResponseTooLargeError for a body over the limit, an Error with the handler's message when it failed.
+   */
+  async web(instanceId: string, request: WebRequest, timeoutMs: number): Promise<PluginWebReply> {
     const reply = await this.request((reqId) => ({ type: "WEB_REQUEST", reqId, instanceId, request }), timeoutMs, `web request to ${instanceId}`);
     if (reply.type !== "WEB_RESPONSE") throw new Error(`unexpected reply ${reply.type}`);
-    if (reply.error !== undefined || !reply.response) throw new Error(reply.error ?? "no response");
-    return reply.response;
+    if ("failure" in reply) {
+      const { failure } = reply;
+      throw failure.kind === "too_large" ? new WebResponseTooLargeError(failure.bytes, failure.limit) : new Error(failure.message);
+    }
+    const { status, headers, bytes, body } = reply.head;
+    const limit = this.options.maxWebResponseBytes ?? DEFAULT_MAX_WEB_RESPONSE_BYTES;
+    // The worker runtime checks the limit; plugin code posting on its port directly is checked here.
+    if (bytes > limit) {
+      this.cancelBody(reply.reqId);
+      throw new WebResponseTooLargeError(bytes, limit);
+    }
+    if (body !== undefined || bytes === 0) return { status, headers, bytes, body };
+    const stream = new WebBodyStream(
+      bytes,
+      () => {
+        if (this.alive) this.send({ type: "WEB_BODY_PULL", streamId: reply.reqId });
+      },
+      () => this.cancelBody(reply.reqId),
+    );
+    this.bodies.set(reply.reqId, stream);
+    return { status, headers, bytes, body: stream };
   }
 
   async updateConfig(instanceId: string, config: Record<string, unknown>, timeoutMs: number): Promise<void> {
@@ -171,25 +259,30 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
 
   /** Asks the worker to close its databases and exit; terminates it if it does not within `timeoutMs`. */
   async shutdown(timeoutMs = 5000): Promise<void> {
-    if (this.deathReason !== null) return this.exited;
+    if (this.death !== null) return this.exited;
     this.shuttingDown = true;
-    this.stopHeartbeat();
+    this.stopChecks();
     this.send({ type: "SHUTDOWN" });
     const timer = setTimeout(() => void this.worker.terminate(), timeoutMs);
     await this.exited;
     clearTimeout(timer);
   }
 
-  /** Terminates the worker now and reports it dead with `reason`. */
-  kill(reason: string): void {
-    if (this.deathReason !== null || this.shuttingDown) return;
-    this.markDead(reason);
-    void this.worker.terminate();
+  /** Ends the worker now without reporting a death: its work is done (a probe, a failed load). */
+  async terminate(): Promise<void> {
+    if (this.death === null) {
+      this.shuttingDown = true;
+      this.stopChecks();
+      void this.worker.terminate();
+    }
+    await this.exited;
   }
 
-  /** Resolves when the thread has exited. */
-  whenExited(): Promise<void> {
-    return this.exited;
+  /** Terminates the worker now and reports it dead with `death`. */
+  private kill(death: WorkerDeath): void {
+    if (this.death !== null || this.shuttingDown) return;
+    this.markDead(death);
+    void this.worker.terminate();
   }
 
   private send(message: HostToWorker): void {
@@ -197,7 +290,7 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
   }
 
   private request(build: (reqId: number) => HostToWorker, timeoutMs: number, what: string): Promise<WorkerReply> {
-    if (this.deathReason !== null) return Promise.reject(new WorkerDiedError(this.deathReason));
+    if (this.death !== null) return Promise.reject(new WorkerDiedError(this.death.message));
     if (this.shuttingDown) return Promise.reject(new WorkerDiedError("the worker is shutting down"));
     const reqId = this.nextReqId++;
     return new Promise<WorkerReply>((resolve, reject) => {
@@ -231,13 +324,23 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
       case "CLIENT_CALL":
         void this.runClientCall(message.callId, message.instanceId, message.method, message.params);
         return;
+      case "WEB_BODY": {
+        const stream = this.bodies.get(message.streamId);
+        if (message.last) this.bodies.delete(message.streamId);
+        stream?.deliver(message.chunk, message.last);
+        return;
+      }
       case "READY":
       case "LOADED":
       case "LOAD_FAILED":
         return;
       default: {
         const pending = this.pending.get(message.reqId);
-        if (!pending) return;
+        if (!pending) {
+          // A web answer after its request timed out: the worker may hold its body for us.
+          if (message.type === "WEB_RESPONSE") this.cancelBody(message.reqId);
+          return;
+        }
         this.pending.delete(message.reqId);
         pending.resolve(message);
       }
@@ -264,7 +367,7 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
       if (now - lastTick > interval * 2) this.lastAck = now;
       lastTick = now;
       if (now - this.lastAck > timeout) {
-        this.kill(`the worker did not answer a heartbeat for ${timeout} ms (is a plugin stuck in a loop?)`);
+        this.kill({ cause: "heartbeat", message: `the worker did not answer a heartbeat for ${timeout} ms (is a plugin stuck in a loop?)` });
         return;
       }
       this.send({ type: "HEARTBEAT", seq: ++this.heartbeatSeq });
@@ -272,37 +375,44 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
     this.heartbeatTimer.unref();
   }
 
-  private stopHeartbeat(): void {
+  private stopChecks(): void {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = null;
+    this.memoryWatch?.stop();
   }
 
   private onExit(code: number): void {
-    this.stopHeartbeat();
+    this.stopChecks();
     if (this.shuttingDown) {
       this.failPending(new WorkerDiedError("the worker was shut down"));
       return;
     }
-    if (this.deathReason !== null) return;
-    let reason: string;
+    if (this.death !== null) return;
     const err = this.lastError as (Error & { code?: string }) | null;
-    if (err?.code === "ERR_WORKER_OUT_OF_MEMORY") reason = `the worker ran out of memory (${err.message})`;
-    else if (err) reason = `the worker crashed: ${err.message}`;
-    else if (this.lastFatal) reason = `the worker crashed: ${this.lastFatal}`;
-    else reason = `the worker exited with code ${code}`;
-    this.markDead(reason);
+    if (err?.code === "ERR_WORKER_OUT_OF_MEMORY") this.markDead({ cause: "memory", message: `the worker ran out of JS heap (${err.message})` });
+    else if (err) this.markDead({ cause: "crash", message: `the worker crashed: ${err.message}` });
+    else if (this.lastFatal) this.markDead({ cause: "crash", message: `the worker crashed: ${this.lastFatal}` });
+    else this.markDead({ cause: "crash", message: `the worker exited with code ${code}` });
   }
 
-  private markDead(reason: string): void {
-    if (this.deathReason !== null) return;
-    this.deathReason = reason;
-    this.stopHeartbeat();
-    this.failPending(new WorkerDiedError(reason));
-    this.emit("died", reason);
+  private markDead(death: WorkerDeath): void {
+    if (this.death !== null) return;
+    this.death = death;
+    this.stopChecks();
+    this.failPending(new WorkerDiedError(death.message));
+    this.emit("died", death);
   }
 
   private failPending(err: Error): void {
     for (const pending of this.pending.values()) pending.reject(err);
     this.pending.clear();
+    for (const stream of this.bodies.values()) stream.destroy(err);
+    this.bodies.clear();
+  }
+
+  /** The worker drops the rest of body `reqId` (the client went away, or it is not wanted). */
+  private cancelBody(reqId: number): void {
+    this.bodies.delete(reqId);
+    if (this.alive) this.send({ type: "WEB_BODY_CANCEL", streamId: reqId });
   }
 }

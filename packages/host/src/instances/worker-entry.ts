@@ -12,6 +12,8 @@ import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
 import type { CONTRACT_VERSION, LogLevel, PluginContext, PluginLogger, PluginRuntime } from "@botyard/sdk";
 import { type HostToWorker, type InstanceSpec, type LoadSpec, RUNTIME_METHODS, type WorkerBootData, type WorkerToHost } from "./protocol.js";
+import { WebBodyOutbox } from "./web-body-outbox.js";
+import { collectGarbageSoon } from "./worker-gc.js";
 
 if (!parentPort) throw new Error("worker-entry.js must run in a worker thread");
 const port = parentPort;
@@ -38,6 +40,11 @@ let pluginClass: PluginClass | null = null;
 let loadSpec: LoadSpec | null = null;
 // prom-client loads in the worker only when the operator has metrics on.
 const workerMetrics = boot.metrics ? new (await import("./worker-metrics.js")).WorkerMetrics(boot.label) : null;
+// A released body of this size or more is worth a collection (see worker-gc.ts).
+const COLLECT_AFTER_BYTES = 8 * 1024 * 1024;
+const webBodies = new WebBodyOutbox(boot.maxWebResponseBytes, (bytes) => {
+  if (bytes >= COLLECT_AFTER_BYTES) collectGarbageSoon();
+});
 
 function post(message: WorkerToHost): void {
   port.postMessage(message);
@@ -250,11 +257,25 @@ async function handle(message: HostToWorker): Promise<void> {
       try {
         const entry = instanceOrThrow(message.instanceId);
         const response = await owner.run(message.instanceId, () => entry.plugin.__botyardWeb(message.request));
-        post({ type: "WEB_RESPONSE", reqId: message.reqId, response });
+        const answer = webBodies.answer(message.reqId, response);
+        if ("failure" in answer) {
+          const { failure } = answer;
+          const why = failure.kind === "too_large" ? `its body has ${failure.bytes} bytes, over the limit of ${failure.limit}` : failure.message;
+          log(message.instanceId, "error", `Web handler answer refused for ${message.request.method} ${message.request.path}: ${why}`);
+        }
+        post(answer);
       } catch (err) {
         log(message.instanceId, "error", `Web handler failed for ${message.request.method} ${message.request.path}: ${errorText(err)}`, errorFields(err));
-        post({ type: "WEB_RESPONSE", reqId: message.reqId, error: errorText(err) });
+        post({ type: "WEB_RESPONSE", reqId: message.reqId, failure: { kind: "handler", message: errorText(err) } });
       }
+      return;
+    case "WEB_BODY_PULL": {
+      const chunk = webBodies.pull(message.streamId);
+      if (chunk) port.postMessage(chunk, [chunk.chunk.buffer]);
+      return;
+    }
+    case "WEB_BODY_CANCEL":
+      webBodies.cancel(message.streamId);
       return;
     case "CONFIG_UPDATE":
       try {

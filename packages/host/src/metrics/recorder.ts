@@ -2,8 +2,8 @@
 // a part depends on these types only, never on prom-client, which is loaded only when metrics
 // are switched on (metrics/host-metrics.ts).
 
-/** Why a worker was restarted. */
-export type RestartCause = "crash" | "memory" | "heartbeat";
+/** Why a worker was restarted (instances/plugin-worker.ts's WorkerDeathCause). */
+export type RestartCause = "crash" | "memory" | "heartbeat" | "load_timeout";
 
 export interface BotMetricsRecorder {
   /** One `/sync` request of bot account `bot` finished (ok: the homeserver answered 2xx). */
