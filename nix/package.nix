@@ -36,6 +36,8 @@ buildNpmPackage {
       (root + "/plugins")
       (root + "/scripts")
       (root + "/packaging")
+      # The web admin's workspace, once it exists (the lock file names it).
+      (lib.fileset.maybeMissing (root + "/web-admin"))
     ];
   };
   nodejs = nodejs_24;
