@@ -178,17 +178,34 @@ describe("the unit's commands, run as systemd runs them", () => {
     const wrong = await fetch(`${api}/auth/login`, { method: "POST", body: JSON.stringify({ username: "root", password: "not-it" }) });
     expect(wrong.status).toBe(401);
 
+    const auth = { authorization: `Bearer ${token}` };
+    const plugins = (await (await fetch(`${api}/plugins`, { headers: auth })).json()) as { id: string }[];
+    expect(plugins.map((p) => p.id).sort()).toEqual(["org.botyard.echo", "org.botyard.owncastsentry"]);
+
     // The shared secret from the credential registers a bot account on the real homeserver.
-    const register = await fetch(`${api}/client/auth/test/register`, {
+    const register = await fetch(`${api}/client/auth/test/register?update_client=true`, {
       method: "POST",
-      headers: { authorization: `Bearer ${token}` },
+      headers: auth,
       body: JSON.stringify({ username: randomLocalpart("svc"), password: randomBytes(12).toString("hex") }),
     });
-    expect(register.status, await register.clone().text()).toBe(200);
-    expect(((await register.json()) as { access_token?: string }).access_token).toBeTruthy();
+    expect(register.status, await register.clone().text()).toBe(201);
+    const { id: botId } = (await register.json()) as { id: string };
 
-    const plugins = (await (await fetch(`${api}/plugins`, { headers: { authorization: `Bearer ${token}` } })).json()) as { id: string }[];
-    expect(plugins.map((p) => p.id).sort()).toEqual(["org.botyard.echo", "org.botyard.owncastsentry"]);
+    // The installed copy runs plugins in worker threads and the database console in a child
+    // process, from files next to its own: both must be in the package.
+    const instance = await fetch(`${api}/instance/echo1`, {
+      method: "PUT",
+      headers: auth,
+      body: JSON.stringify({ type: "org.botyard.echo", primary_user: botId, config: "", enabled: true }),
+    });
+    expect(instance.status, await instance.clone().text()).toBe(201);
+    expect(((await instance.json()) as { state: string }).state).toBe("running");
+    const query = await fetch(`${api}/instance/echo1/database/query`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ query: "SELECT name FROM sqlite_master WHERE name = 'counter'", rows_as_dict: true }),
+    });
+    expect(await query.json()).toMatchObject({ ok: true, rows: [{ name: "counter" }] });
   });
 
   it("stops on SIGTERM; no secret is in any log line or in the config written back", async () => {
