@@ -5,13 +5,12 @@
 // - a missing upload folder (the first start) is created and given the shipped plugin bundles,
 //   as `npm start` does on its first run. Later starts leave it alone, so a plugin the operator
 //   deleted does not come back.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigFile } from "./config-file.js";
-import { defaultExamplePath } from "./first-run.js";
+import { readExampleConfig } from "./first-run.js";
 import { loadConfig } from "./load.js";
-import { ConfigError } from "./types.js";
 
 /** The credential names the service config reads; the unit's LoadCredential= lines give them. */
 export const SERVICE_CREDENTIALS = {
@@ -57,13 +56,7 @@ export async function prepareServiceConfig(
   const configPath = path.resolve(target);
   let configCreated = false;
   if (!existsSync(configPath)) {
-    const examplePath = options.examplePath ?? defaultExamplePath();
-    let example: string;
-    try {
-      example = readFileSync(examplePath, "utf8");
-    } catch (err) {
-      throw new ConfigError(`cannot read the example config ${examplePath} (${(err as NodeJS.ErrnoException).code})`);
-    }
+    const example = readExampleConfig(options.examplePath);
     mkdirSync(path.dirname(configPath), { recursive: true });
     ConfigFile.parse(configPath, serviceConfigText(configPath, example)).save();
     configCreated = true;
