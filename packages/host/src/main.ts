@@ -20,9 +20,9 @@ Usage:
                                       first start copy the shipped plugin bundles into the upload
                                       folder; prints nothing secret
   botyard health [--url URL] [--attempts N] [--interval SECONDS]
-                                      exit 0 when GET URL (default ${DEFAULT_HEALTH_URL})
-                                      answers {"status":"ok"}; tries N times (default 3),
-                                      SECONDS apart (default 10)
+                                      exit 0 when GET URL answers {"status":"ok"}; tries N times
+                                      (default 3), SECONDS apart (default 10); URL defaults to
+                                      ${DEFAULT_HEALTH_URL}
   botyard hash-password [password]    print the bcrypt hash of a password for config.yaml's
                                       admins section (reads the password from stdin when not given)
   botyard --help                      this text
