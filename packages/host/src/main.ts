@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The `botyard` command: start the daemon, hash an admin password, create a first config.
 import { parseArgs } from "node:util";
-import { ConfigError, createFirstRunConfig, hashPassword } from "./config/index.js";
+import { ConfigError, createFirstRunConfig, hashPassword, prepareServiceConfig } from "./config/index.js";
+import { checkHealth, DEFAULT_HEALTH_URL } from "./health-check.js";
 import { relaunchWithRuntimeFlags } from "./runtime-flags.js";
 import { StartRefused } from "./startup-guard.js";
 import { hostVersion } from "./version.js";
@@ -12,6 +13,16 @@ Usage:
   botyard start [-c config.yaml]      run the daemon (default config: ./config.yaml)
   botyard init [-c config.yaml]       write a new config from config.example.yaml with a generated
                                       secret and admin password (printed once, stored hashed)
+  botyard init --service -c config.yaml
+                                      for a systemd unit's ExecStartPre: when missing, write the
+                                      config with its secrets read from systemd credentials
+                                      (admin-password, server-secret) and JSON logs, and on the
+                                      first start copy the shipped plugin bundles into the upload
+                                      folder; prints nothing secret
+  botyard health [--url URL] [--attempts N] [--interval SECONDS]
+                                      exit 0 when GET URL answers {"status":"ok"}; tries N times
+                                      (default 3), SECONDS apart (default 10); URL defaults to
+                                      ${DEFAULT_HEALTH_URL}
   botyard hash-password [password]    print the bcrypt hash of a password for config.yaml's
                                       admins section (reads the password from stdin when not given)
   botyard import-maubot <maubot folder or config.yaml> [-c config.yaml] [--dry-run] [--force]
@@ -98,6 +109,39 @@ async function importMaubotCommand(source: string, configPath: string, flags: { 
   }
 }
 
+async function initServiceCommand(configPath: string): Promise<void> {
+  const result = await prepareServiceConfig(configPath);
+  process.stdout.write(
+    `${result.configCreated ? "Created" : "Kept"} ${result.configPath}\n` +
+      (result.copiedBundles.length ? `Copied the shipped plugins: ${result.copiedBundles.join(", ")}\n` : ""),
+  );
+}
+
+/** A count or duration option: a number of at least `min`. */
+function numberOption(name: string, value: string | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min) fail(`--${name} must be a number of at least ${min} (got ${JSON.stringify(value)})`);
+  return n;
+}
+
+async function healthCommand(values: { url?: string; attempts?: string; interval?: string }): Promise<void> {
+  const url = values.url ?? DEFAULT_HEALTH_URL;
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) fail(`--url must be an http(s) URL (got ${JSON.stringify(url)})`);
+  const result = await checkHealth({
+    url,
+    attempts: Math.floor(numberOption("attempts", values.attempts, 3, 1)),
+    intervalMs: numberOption("interval", values.interval, 10, 0) * 1000,
+    timeoutMs: 10_000,
+  });
+  if (result.healthy) {
+    process.stdout.write(`botyard: healthy (${url}: ${result.detail})\n`);
+    return;
+  }
+  process.stderr.write(`botyard: unhealthy after ${result.attemptsMade} attempt(s): ${url}: ${result.detail}\n`);
+  process.exitCode = 1;
+}
+
 async function startCommand(configPath: string): Promise<void> {
   // The daemon's memory settings (runtime-flags.ts): relaunch with them, same pid, if missing.
   relaunchWithRuntimeFlags();
@@ -166,6 +210,10 @@ async function main(argv: string[]): Promise<void> {
       allowPositionals: true,
       options: {
         config: { type: "string", short: "c" },
+        service: { type: "boolean" },
+        url: { type: "string" },
+        attempts: { type: "string" },
+        interval: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "V" },
         "dry-run": { type: "boolean" },
@@ -193,7 +241,15 @@ async function main(argv: string[]): Promise<void> {
       await startCommand(configPath);
       return;
     case "init":
+      if (values.service) {
+        await initServiceCommand(configPath).catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));
+        return;
+      }
       await initCommand(configPath).catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));
+      return;
+    case "health":
+      if (rest.length) fail(`health takes no arguments (got ${rest.join(" ")})`);
+      await healthCommand(values);
       return;
     case "hash-password":
       await hashPasswordCommand(rest);

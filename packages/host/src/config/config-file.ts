@@ -54,6 +54,11 @@ export class ConfigFile {
     }
   }
 
+  /** Replaces the value at `keys` by a mapping (e.g. a `{credential: name}` secret). */
+  setMap(keys: string[], value: Readonly<Record<string, string | Readonly<Record<string, string>>>>): void {
+    this.doc.setIn(keys, this.doc.createNode(value, { flow: true }));
+  }
+
   toString(): string {
     return this.doc.toString({ lineWidth: 0 });
   }

@@ -12,6 +12,15 @@ export function defaultExamplePath(): string {
   return fileURLToPath(new URL("../../../../config.example.yaml", import.meta.url));
 }
 
+/** config.example.yaml's text, the start of every config botyard writes. */
+export function readExampleConfig(examplePath = defaultExamplePath()): string {
+  try {
+    return readFileSync(examplePath, "utf8");
+  } catch (err) {
+    throw new ConfigError(`cannot read the example config ${examplePath} (${(err as NodeJS.ErrnoException).code})`);
+  }
+}
+
 export interface FirstRunResult {
   path: string;
   adminName: string;
@@ -25,14 +34,7 @@ export async function createFirstRunConfig(
 ): Promise<FirstRunResult> {
   const absolute = path.resolve(target);
   if (existsSync(absolute)) throw new ConfigError(`${absolute} exists already; not overwriting it`);
-  const examplePath = options.examplePath ?? defaultExamplePath();
-  let text: string;
-  try {
-    text = readFileSync(examplePath, "utf8");
-  } catch (err) {
-    throw new ConfigError(`cannot read the example config ${examplePath} (${(err as NodeJS.ErrnoException).code})`);
-  }
-  const file = ConfigFile.parse(absolute, text);
+  const file = ConfigFile.parse(absolute, readExampleConfig(options.examplePath));
   const adminName = options.adminName ?? "root";
   const adminPassword = randomSecret(18);
   file.set(["server", "unshared_secret"], randomSecret());

@@ -5,11 +5,11 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { parseDocument, isMap } from "yaml";
 import { type Bundle, readBundle } from "../bundles/bundle-reader.js";
 import { defaultExamplePath } from "../config/first-run.js";
+import { shippedPluginsDir } from "../config/service-config.js";
 import { validateConfigData } from "../config/validate.js";
 import { invalidInstanceId } from "../instances/instance-supervisor.js";
 import { InstanceConfigError, resolveInstanceConfig } from "../instances/instance-config.js";
@@ -34,10 +34,6 @@ export interface ImportOptions {
   shippedBundleDirs?: string[];
 }
 
-/** build/plugins beside the host package, where `npm run build` writes the shipped bundles. */
-export function defaultShippedBundleDirs(): string[] {
-  return [fileURLToPath(new URL("../../../../build/plugins/", import.meta.url))];
-}
 
 interface BotyardPaths {
   database: string;
@@ -239,7 +235,7 @@ export async function importMaubot(options: ImportOptions): Promise<ReportLine[]
 
     const bundles = [
       ...readBundlesIn([paths.uploadDir, ...paths.loadDirs], false),
-      ...readBundlesIn(options.shippedBundleDirs ?? defaultShippedBundleDirs(), true),
+      ...readBundlesIn(options.shippedBundleDirs ?? [shippedPluginsDir()], true),
     ];
     // The dry run works on a copy of botyard's database, so its report is the real run's.
     let storePath = paths.database;
