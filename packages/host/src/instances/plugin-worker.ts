@@ -2,19 +2,14 @@
 // and replies, answers the plugin's Matrix calls, checks liveness with a heartbeat, and reports
 // the worker's death (uncaught error, exit, out of memory, missed heartbeat) exactly once.
 import { EventEmitter } from "node:events";
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { Worker, type ResourceLimits } from "node:worker_threads";
 import type { CommandHelp, LogLevel, WebRequest, WebResponse } from "@botyard/sdk";
+import { compiledFile } from "../workers/compiled-file.js";
 import type { HostToWorker, InstanceSpec, LoadSpec, WorkerBootData, WorkerReply, WorkerToHost } from "./protocol.js";
 
 /** Path of the compiled worker runtime. Tests run the TypeScript sources, so fall back to dist. */
 export function resolveWorkerEntry(): string {
-  const here = fileURLToPath(new URL("./worker-entry.js", import.meta.url));
-  if (existsSync(here)) return here;
-  const compiled = here.replace(/([\\/])src([\\/]instances[\\/]worker-entry\.js)$/, "$1dist$2");
-  if (existsSync(compiled)) return compiled;
-  throw new Error(`worker runtime not found at ${here} or ${compiled}; build the host first (npx tsc -b packages/host)`);
+  return compiledFile("./worker-entry.js", import.meta.url);
 }
 
 export interface PluginWorkerOptions {
@@ -29,7 +24,6 @@ export interface PluginWorkerOptions {
   /** Runs a plugin's Matrix call; the worker gets the result or the error message. */
   onClientCall?: (instanceId: string, method: string, params: unknown) => Promise<unknown>;
   onLog?: (instanceId: string | null, level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;
-  probe?: boolean;
   workerEntry?: string;
 }
 
@@ -74,7 +68,7 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
   constructor(private readonly options: PluginWorkerOptions) {
     super();
     this.label = options.label;
-    const boot: WorkerBootData = { label: options.label, probe: options.probe ?? false };
+    const boot: WorkerBootData = { label: options.label };
     this.worker = new Worker(options.workerEntry ?? resolveWorkerEntry(), {
       workerData: boot,
       resourceLimits: options.resourceLimits,
@@ -113,7 +107,7 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
     });
     // Callers await `ready()`; this keeps an early failure from being reported as unhandled.
     this.loaded.catch(() => undefined);
-    if (!options.probe) this.startHeartbeat();
+    this.startHeartbeat();
   }
 
   /** Resolves once the bundle is imported and its class checked; rejects with the reason otherwise. */

@@ -13,8 +13,6 @@ import type { CommandHelp, LogLevel, MatrixEvent, WebRequest, WebResponse } from
 export interface WorkerBootData {
   /** Label for logs, e.g. "plugin:xyz.maubot.echo" or "instance:echo1". */
   label: string;
-  /** Only import and check the module, then exit (bundle validation). */
-  probe: boolean;
 }
 
 export interface LoadSpec {
