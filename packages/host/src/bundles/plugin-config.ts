@@ -6,6 +6,9 @@ import type { ValidateFunction } from "ajv";
 import YAML from "yaml";
 import { configProblems } from "./config-schema.js";
 
+/** Bytes of an instance's config text: as for base-config.yaml, far above any real config. */
+export const MAX_INSTANCE_CONFIG_BYTES = 256 * 1024;
+
 function isMapping(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
@@ -26,6 +29,8 @@ export type ConfigOutcome = { config: Record<string, unknown> } | { problem: str
 
 /** The merged, validated config, or what the operator must fix (the path named as describeAjvErrors does). */
 export function configFromText(baseConfig: Record<string, unknown> | null, validate: ValidateFunction | null, yamlText: string): ConfigOutcome {
+  const bytes = Buffer.byteLength(yamlText);
+  if (bytes > MAX_INSTANCE_CONFIG_BYTES) return { problem: `config is ${bytes} bytes; the limit is ${MAX_INSTANCE_CONFIG_BYTES / 1024} KiB` };
   let parsed: unknown;
   try {
     // The yaml library's default maxAliasCount (100) already refuses alias bombs.

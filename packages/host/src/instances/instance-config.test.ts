@@ -41,4 +41,31 @@ describe("instance config", async () => {
     await expect(resolveInstanceConfig(bundle, "poll: [")).rejects.toThrow(InstanceConfigError);
     await expect(resolveInstanceConfig(bundle, "- a\n- b\n")).rejects.toThrow(/must be a YAML mapping/);
   });
+
+  it("refuses a config text over 256 KiB, saying the limit", async () => {
+    await expect(resolveInstanceConfig(bundle, `# ${"x".repeat(256 * 1024)}\n`)).rejects.toThrow(/config is \d+ bytes; the limit is 256 KiB/);
+  });
+
+  it("refuses a config on which a pattern of the schema backtracks without end, at the time limit, without blocking the host", async () => {
+    const hostile = readBundle(
+      makeBundle({
+        manifest: testManifest({ config: true, config_schema: { type: "object", properties: { name: { type: "string", pattern: "^(a+)+$" } } } }),
+        files: { "base-config.yaml": "name: aaa\n" },
+      }),
+    );
+    const order: string[] = [];
+    // Due long before the check's time limit: it fires first only if the main thread stays free.
+    const timer = setTimeout(() => order.push("timer"), 200);
+    const refused = resolveInstanceConfig(hostile, `name: ${"a".repeat(48)}!\n`).catch((err: unknown) => {
+      order.push("refused");
+      return err;
+    });
+    expect(await refused).toMatchObject({
+      name: "InstanceConfigError",
+      message: expect.stringMatching(/checking the config against the plugin's config_schema failed: the check took longer than 10 s/),
+    });
+    clearTimeout(timer);
+    expect(order).toEqual(["timer", "refused"]);
+    await expect(resolveInstanceConfig(hostile, "name: aaaa\n")).resolves.toEqual({ name: "aaaa" });
+  });
 });
