@@ -14,6 +14,7 @@ import { ClientPool } from "./matrix/index.js";
 import { assertPortFree, takeDataLock, type DataLock } from "./startup-guard.js";
 import { HostStore } from "./store/index.js";
 import { hostVersion } from "./version.js";
+import { closeCheckThreads } from "./workers/bounded-checks.js";
 
 export { hostVersion } from "./version.js";
 
@@ -143,6 +144,7 @@ export class Daemon {
     this.log?.info("botyard stopping");
     if (this.api) await this.bounded("management API", this.api.close(), STOP_BUDGET_MS.api);
     if (this.supervisor) await this.bounded("instances", this.supervisor.stopAll(), STOP_BUDGET_MS.instances);
+    await this.bounded("check threads", closeCheckThreads(), 300);
     if (this.adminNotices) await this.bounded("admin notices", this.adminNotices.stop(), 300);
     if (this.clients) await this.bounded("bot accounts", this.clients.stopAll(), STOP_BUDGET_MS.clients);
     this.store?.close();

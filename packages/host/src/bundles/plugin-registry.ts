@@ -8,9 +8,9 @@ import type { Logger } from "pino";
 import semver from "semver";
 import { componentLogger } from "../logging/logging.js";
 import type { InstanceRow, PluginRow } from "../store/types.js";
+import { readBundleBounded } from "../workers/bounded-checks.js";
 import { BundleError } from "./bundle-error.js";
 import { extractBundle, removeExtracted } from "./bundle-files.js";
-import { readBundleBounded } from "../workers/bounded-checks.js";
 import { type BundleInfo, bundleInfo } from "./bundle-reader.js";
 import { trashFile } from "./trash.js";
 

@@ -13,6 +13,7 @@
 import type { Bundle } from "../bundles/bundle-reader.js";
 import { BundleError } from "../bundles/bundle-error.js";
 import type { ConfigOutcome } from "../bundles/plugin-config.js";
+import type { BundleData } from "./check-protocol.js";
 import { CheckFailure, CheckThread } from "./check-thread.js";
 
 /**
@@ -36,7 +37,7 @@ export async function closeCheckThreads(): Promise<void> {
 
 /** readBundle and checkBundleConfig (bundles/bundle-reader.ts), each under its time limit. */
 export async function readBundleBounded(zip: Buffer, options: { hostVersion?: string } = {}): Promise<Bundle> {
-  let data;
+  let data: BundleData;
   try {
     data = await bundleThread.run({ kind: "read-bundle", zip, hostVersion: options.hostVersion }, READ_BUNDLE_LIMIT_MS);
   } catch (err) {
