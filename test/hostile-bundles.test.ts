@@ -57,8 +57,6 @@ describe("hostile bundles against a running daemon", () => {
 
   beforeAll(async () => {
     if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing; run npm run build first`);
-    // Built before the daemon runs: generating the big ones blocks this process for a while.
-    for (const c of corpus) bodies.set(c.name, c.bundle());
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     ({ dir: dataDir } = writeTempConfig("botyard-hostile-", [
@@ -77,12 +75,15 @@ describe("hostile bundles against a running daemon", () => {
     pid = daemon.pid!;
     daemon.stdout!.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
     daemon.stderr!.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
+    // Built while the daemon starts (generating the big ones blocks this process for seconds),
+    // and before any request: a connection kept alive across that block could be stale.
+    for (const c of corpus) bodies.set(c.name, c.bundle());
     await waitFor(
       async () => {
         if (daemon.exitCode !== null) throw new Error(`daemon exited: ${output}`);
         return (await health().catch(() => 0)) === 200;
       },
-      30_000,
+      90_000,
       "the daemon to answer",
     );
     const login = await fetch(`${base}/_matrix/maubot/v1/auth/login`, { method: "POST", body: JSON.stringify({ username: "admin", password }) });

@@ -24,6 +24,9 @@ export type CheckKind = CheckJob["kind"];
 
 export type CheckRequest = { id: number; job: CheckJob };
 
+/** Posted once by the thread when its modules are loaded: job time limits start counting after it. */
+export type CheckThreadReady = { ready: true };
+
 export type CheckReply =
   | { id: number; ok: true; value: CheckResults[CheckKind] }
   /** `errcode` is set when the job refused its input with an API errcode (a BundleError). */

@@ -8,7 +8,7 @@ import { BundleError } from "../bundles/bundle-error.js";
 import { checkBundleConfig, readBundle } from "../bundles/bundle-reader.js";
 import { type ConfigSchema, compileConfigSchema } from "../bundles/config-schema.js";
 import { configFromText } from "../bundles/plugin-config.js";
-import type { CheckJob, CheckReply, CheckRequest, CheckResults, CheckKind } from "./check-protocol.js";
+import type { CheckJob, CheckKind, CheckReply, CheckRequest, CheckResults, CheckThreadReady } from "./check-protocol.js";
 
 if (!parentPort) throw new Error("check-thread-entry.js must run in a worker thread");
 const port = parentPort;
@@ -57,3 +57,4 @@ port.on("message", ({ id, job }: CheckRequest) => {
   }
   port.postMessage(reply);
 });
+port.postMessage({ ready: true } satisfies CheckThreadReady);
