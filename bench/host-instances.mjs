@@ -131,7 +131,7 @@ console.log(`bundle: ${echoPath ? `${echoPath} (echo plugin)` : "fixture bundle 
     await host.close();
   }
   times.sort((a, b) => a - b);
-  console.log(`bundle handed over → instance running: median ${fmt(times[2])} ms (min ${fmt(times[0])}, max ${fmt(times[4])}, 5 runs; includes validation in a probe worker)`);
+  console.log(`bundle handed over → instance running: median ${fmt(times[2])} ms (min ${fmt(times[0])}, max ${fmt(times[4])}, 5 runs; includes the static checks in the check thread)`);
 }
 
 // 2. RSS with 0, 1, 10, 50 running instances of one plugin.
@@ -140,7 +140,7 @@ console.log(`bundle: ${echoPath ? `${echoPath} (echo plugin)` : "fixture bundle 
   const beforeInstall = await settledRssMb();
   await host.registry.install(baseBundle, { allowOverride: false });
   const rss = { 0: await settledRssMb() };
-  console.log(`host RSS before the bundle: ${fmt(beforeInstall)} MB; after install (its probe worker has exited): ${fmt(rss[0])} MB`);
+  console.log(`host RSS before the bundle: ${fmt(beforeInstall)} MB; after install (static checks only, no plugin code loaded): ${fmt(rss[0])} MB`);
   let running = 0;
   for (const target of [1, 10, 50]) {
     while (running < target) {

@@ -114,6 +114,9 @@ describe("botyard-cli build", () => {
       ["noid", { version: "1.0.0", main: "main.js" }, /id is missing/],
       ["badid", { id: "Org.Example", version: "1.0.0", main: "main.js" }, /id must be a lower-case reverse-DNS name/],
       ["badver", { id: "org.example.v", version: "1.0", main: "main.js" }, /version must be a semantic version/],
+      // The host refuses these too (one shared definition, @botyard/sdk/manifest).
+      ["vver", { id: "org.example.v", version: "v1.0.0 ", main: "main.js" }, /version must be a semantic version/],
+      ["longlist", { id: "org.example.l", version: "1.0.0", main: "main.js", extra_files: Array.from({ length: 1001 }, (_, i) => `f${i}`) }, /extra_files must NOT have more than 1000 items/],
       ["nomain", { id: "org.example.m", version: "1.0.0" }, /main is missing/],
       ["pymain", { id: "org.example.p", version: "1.0.0", main: "plugin.py" }, /main must be the entry file/],
       ["python", { id: "xyz.maubot.echo", version: "1.4.0", modules: ["echo"], main_class: "EchoBot" }, /Python maubot plugin/],

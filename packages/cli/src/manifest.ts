@@ -1,13 +1,12 @@
 // The source `maubot.yaml` of a plugin folder, checked before anything is built so an author
 // sees every mistake with the field it concerns. The host checks the built bundle again
-// (packages/host/src/bundles); the rules here match it and add the source-side ones.
+// (packages/host/src/bundles); the field rules both apply come from @botyard/sdk/manifest, and
+// the source-side ones are added here.
 
+import { SHARED_MANIFEST_FIELDS } from "@botyard/sdk/manifest";
 import { Ajv, type ErrorObject } from "ajv";
 
-export const ID_PATTERN = "^[a-z0-9][a-z0-9._-]*$";
-// semver 2.0.0, from semver.org.
-export const SEMVER_PATTERN =
-  "^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-((?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\\.(?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\\+([0-9a-zA-Z-]+(?:\\.[0-9a-zA-Z-]+)*))?$";
+export { ID_PATTERN, SEMVER_PATTERN } from "@botyard/sdk/manifest";
 
 export interface SourceManifest {
   id: string;
@@ -37,19 +36,8 @@ const schema = {
   type: "object",
   required: ["id", "version", "main"],
   properties: {
-    id: { type: "string", pattern: ID_PATTERN, maxLength: 255 },
-    version: { type: "string", pattern: SEMVER_PATTERN },
+    ...SHARED_MANIFEST_FIELDS,
     main: { type: "string", pattern: "\\.(ts|mts|tsx|js|mjs|jsx)$" },
-    main_class: { type: "string", pattern: "^[A-Za-z_$][A-Za-z0-9_$]*$" },
-    license: { type: "string" },
-    config: { type: "boolean" },
-    config_schema: { type: ["object", "string"] },
-    database: { type: "boolean" },
-    database_type: { type: "string" },
-    webapp: { type: "boolean" },
-    extra_files: { type: "array", items: { type: "string", minLength: 1 } },
-    botyard: { type: "string" },
-    replaces: { type: "array", maxItems: 16, items: { type: "string", pattern: ID_PATTERN, maxLength: 255 } },
   },
   additionalProperties: true,
 } as const;

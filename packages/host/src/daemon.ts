@@ -16,6 +16,7 @@ import type { HostMetrics } from "./metrics/host-metrics.js";
 import type { MetricsListener } from "./metrics/metrics-server.js";
 import { HostStore } from "./store/index.js";
 import { hostVersion } from "./version.js";
+import { closeCheckThreads } from "./workers/bounded-checks.js";
 
 export { hostVersion } from "./version.js";
 
@@ -179,6 +180,7 @@ export class Daemon {
     if (this.api) await this.bounded("management API", this.api.close(), STOP_BUDGET_MS.api);
     if (this.metricsListener) await this.bounded("metrics listener", this.metricsListener.close(), 300);
     if (this.supervisor) await this.bounded("instances", this.supervisor.stopAll(), STOP_BUDGET_MS.instances);
+    await this.bounded("check threads", closeCheckThreads(), 300);
     if (this.adminNotices) await this.bounded("admin notices", this.adminNotices.stop(), 300);
     if (this.clients) await this.bounded("bot accounts", this.clients.stopAll(), STOP_BUDGET_MS.clients);
     this.store?.close();

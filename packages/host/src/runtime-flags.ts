@@ -12,7 +12,7 @@
 //   rate. Liftoff (the baseline compiler) only. Plugins using WebAssembly run it unoptimised.
 // - --optimize-for-size: V8 favours memory over speed (heap growth, code kept); about 7 MiB less,
 //   and no latency measurably lost in the bench.
-// - MALLOC_ARENA_MAX=2: every thread (plugin workers, the module probe, libuv, V8's platform
+// - MALLOC_ARENA_MAX=2: every thread (plugin workers, the check threads, libuv, V8's platform
 //   threads) may otherwise get its own glibc arena, kept after the thread ends; a few MiB less.
 
 /** V8/Node flags for the daemon's process. */

@@ -1,12 +1,14 @@
 import AdmZip from "adm-zip";
+import YAML from "yaml";
 import { describe, expect, it } from "vitest";
 import { makeBundle, makeZip, patchName, testManifest, testPluginSource } from "../../test-support/plugin-fixtures.js";
 import { BundleError } from "./bundle-error.js";
-import { readBundle } from "./bundle-reader.js";
+import { checkBundleConfig, readBundle } from "./bundle-reader.js";
+import { compileConfigSchema } from "./config-schema.js";
 
 function refusal(buffer: Buffer, hostVersion?: string): BundleError {
   try {
-    readBundle(buffer, { hostVersion });
+    checkBundleConfig(readBundle(buffer, { hostVersion }));
   } catch (err) {
     expect(err).toBeInstanceOf(BundleError);
     return err as BundleError;
@@ -17,13 +19,14 @@ function refusal(buffer: Buffer, hostVersion?: string): BundleError {
 const schema = { type: "object", properties: { interval: { type: "integer", minimum: 10 } }, required: ["interval"] };
 
 describe("readBundle accepts", () => {
-  it("a valid bundle, with defaults filled in and the schema compiled", () => {
+  it("a valid bundle, with defaults filled in and the schema read", () => {
     const bundle = readBundle(
       makeBundle({ manifest: testManifest({ config: true, config_schema: schema }), files: { "base-config.yaml": "interval: 60\n" } }),
     );
     expect(bundle.manifest).toMatchObject({ id: "test.plugin", version: "1.0.0", main: "index.js", main_class: "default", database: true, webapp: false });
     expect(bundle.baseConfig).toEqual({ interval: 60 });
-    expect(bundle.validateConfig?.({ interval: 5 })).toBe(false);
+    expect(compileConfigSchema(bundle.configSchema!)({ interval: 5 })).toBe(false);
+    expect(() => checkBundleConfig(bundle)).not.toThrow();
     expect(bundle.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
@@ -35,6 +38,21 @@ describe("readBundle accepts", () => {
       }),
     );
     expect(bundle.configSchema).toEqual(schema);
+  });
+
+  it("a version with build metadata (semver 2.0.0)", () => {
+    expect(readBundle(makeBundle({ manifest: testManifest({ version: "1.0.0+build.5" }) })).manifest.version).toBe("1.0.0+build.5");
+  });
+
+  it("a main class exported by name, found without running the module", () => {
+    const source = `${testPluginSource({ className: "Named" })}\nthrow new Error("top-level code ran");\n`;
+    const bundle = readBundle(makeBundle({ manifest: testManifest({ main_class: "Named" }), files: { "index.js": source } }));
+    expect(bundle.manifest.main_class).toBe("Named");
+  });
+
+  it("a class exported under another name (export { X as Y })", () => {
+    const source = "class Impl {}\nexport { Impl as Plugin };\n";
+    expect(readBundle(makeBundle({ manifest: testManifest({ main_class: "Plugin" }), files: { "index.js": source } })).manifest.main_class).toBe("Plugin");
   });
 });
 
@@ -115,6 +133,75 @@ describe("readBundle refuses", () => {
 
   it("a version that is not semver", () => {
     expect(refusal(makeBundle({ manifest: testManifest({ version: "1.0" }) })).message).toMatch(/not a semantic version/);
+  });
+
+  it("a version semver would only read loosely (a leading v, spaces)", () => {
+    for (const version of ["v1.0.0 ", "v1.0.0", " 1.0.0", "=1.0.0"]) {
+      const err = refusal(makeBundle({ manifest: testManifest({ version }) }));
+      expect(err.errcode).toBe("plugin_invalid");
+      expect(err.message).toContain(`version ${JSON.stringify(version)} is not a semantic version`);
+    }
+  });
+
+  it("a file whose name is also a folder (a and a/b)", () => {
+    const err = refusal(makeBundle({ files: { "index.js": testPluginSource(), lib: "x", "lib/util.js": "y" } }));
+    expect(err.errcode).toBe("plugin_invalid");
+    expect(err.message).toMatch(/"lib" as a file and as the folder of "lib\/util\.js"/);
+  });
+
+  it("a main module without the main_class export, naming what it exports", () => {
+    const err = refusal(makeBundle({ manifest: testManifest({ main_class: "Missing" }), files: { "index.js": testPluginSource({ className: "Other" }) } }));
+    expect(err.errcode).toBe("plugin_invalid");
+    expect(err.message).toMatch(/index\.js has no export named "Missing"/);
+    expect(err.message).toMatch(/it exports Other/);
+  });
+
+  it("a main module without a default export", () => {
+    const err = refusal(makeBundle({ files: { "index.js": "export const x = 1;\n" } }));
+    expect(err.message).toMatch(/index\.js has no default export/);
+  });
+
+  it("a main module that is not parseable ESM", () => {
+    const err = refusal(makeBundle({ files: { "index.js": "export default class {\n" } }));
+    expect(err.errcode).toBe("plugin_invalid");
+    expect(err.message).toMatch(/index\.js is not a parseable ES module/);
+  });
+
+  it("a main class only re-exported with export *, saying why", () => {
+    const err = refusal(makeBundle({ files: { "index.js": 'export * from "./impl.js";\n', "impl.js": testPluginSource() } }));
+    expect(err.message).toMatch(/export \* from/);
+  });
+
+  it("a maubot.yaml over 64 KiB, saying the limit", () => {
+    const manifest = `${YAML.stringify(testManifest())}# ${"x".repeat(64 * 1024)}\n`;
+    const err = refusal(makeBundle({ manifest }));
+    expect(err.errcode).toBe("bundle_too_large");
+    expect(err.message).toMatch(/maubot\.yaml is \d+ bytes; the limit is 64 KiB/);
+  });
+
+  it("a base-config.yaml over 256 KiB, saying the limit", () => {
+    const err = refusal(makeBundle({ manifest: testManifest({ config: true }), files: { "base-config.yaml": `a: 1\n# ${"x".repeat(256 * 1024)}\n` } }));
+    expect(err.errcode).toBe("bundle_too_large");
+    expect(err.message).toMatch(/base-config\.yaml is \d+ bytes; the limit is 256 KiB/);
+  });
+
+  it("a manifest list longer than 1,000 items", () => {
+    const err = refusal(makeBundle({ manifest: testManifest({ extra_files: Array.from({ length: 1001 }, (_, i) => `f${i}`) }) }));
+    expect(err.errcode).toBe("plugin_invalid");
+    expect(err.message).toMatch(/at \/extra_files: must NOT have more than 1000 items/);
+  });
+
+  it("a config_schema with more than 1,000 nodes, before compiling it", () => {
+    const properties = Object.fromEntries(Array.from({ length: 1200 }, (_, i) => [`p${i}`, { type: "string" }]));
+    const err = refusal(makeBundle({ manifest: testManifest({ config_schema: { type: "object", properties } }) }));
+    expect(err.message).toMatch(/config_schema is too large to check: it has more than 1000 keys/);
+  });
+
+  it("a config_schema nested deeper than 32 levels", () => {
+    let deep: Record<string, unknown> = { type: "string" };
+    for (let i = 0; i < 40; i++) deep = { type: "object", properties: { a: deep } };
+    const err = refusal(makeBundle({ manifest: testManifest({ config_schema: deep }) }));
+    expect(err.message).toMatch(/nests deeper than 32 levels/);
   });
 
   it("a missing required field", () => {

@@ -1,19 +1,21 @@
 // readBundle: a .mbp buffer → a validated Bundle, or a BundleError saying what is wrong.
-// Everything here is static (no plugin code runs); that `main_class` really is a plugin class is
-// checked later by loading it in a short-lived worker (see instances/module-probe.ts).
+// Everything here is static: no plugin code runs (the main module's exports are found by lexing
+// it). Every input is bounded before it is parsed (zip directory, file sizes, list lengths,
+// schema size), but YAML parsing, lexing and schema compiling still cost CPU in proportion, so
+// the host runs these functions only in the check thread (workers/check-thread.ts), where a
+// stall is bounded in time and killed, never on its main thread.
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import { Ajv2020 } from "ajv/dist/2020.js";
-import addFormatsModule from "ajv-formats";
 import semver from "semver";
 import YAML from "yaml";
 import { BundleError } from "./bundle-error.js";
-import { type BundleManifest, validateManifestShape } from "./manifest.js";
+import { type ConfigSchema, compileConfigSchema, configProblems, describeAjvErrors, schemaBoundsProblem } from "./config-schema.js";
+import { type BundleManifest, MAX_MANIFEST_BYTES, validateManifestShape } from "./manifest.js";
+import { checkMainExport } from "./module-exports.js";
 import { readZipEntries } from "./zip-entries.js";
 
-// ajv-formats is CommonJS; under NodeNext its default import is the module object.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv) => void;
+/** Bytes of base-config.yaml and of a config_schema file; real ones are under 3 KiB. */
+export const MAX_CONFIG_FILE_BYTES = 256 * 1024;
 
 export interface Bundle {
   manifest: BundleManifest;
@@ -22,10 +24,8 @@ export interface Bundle {
   /** base-config.yaml as text and parsed (a mapping), or null when the bundle has none. */
   baseConfigText: string | null;
   baseConfig: Record<string, unknown> | null;
-  /** The resolved config schema (inline or from its file), or null. */
-  configSchema: Record<string, unknown> | null;
-  /** Compiled `configSchema`, or null when the bundle has none. */
-  validateConfig: ValidateFunction | null;
+  /** The resolved config schema (inline or from its file, within the bounds of config-schema.ts), or null. */
+  configSchema: ConfigSchema | null;
   sha256: string;
 }
 
@@ -45,30 +45,11 @@ export interface ReadBundleOptions {
 const require = createRequire(import.meta.url);
 const HOST_VERSION: string = (require("../../package.json") as { version: string }).version;
 
-/** Formats ajv errors as "at /a/b: must be integer", naming the path an operator must fix. */
-export function describeAjvErrors(errors: ErrorObject[] | null | undefined): string {
-  if (!errors || errors.length === 0) return "invalid";
-  return errors
-    .slice(0, 5)
-    .map((e) => {
-      let path = e.instancePath || "";
-      if (e.keyword === "required") path += `/${(e.params as { missingProperty: string }).missingProperty}`;
-      if (e.keyword === "additionalProperties") path += `/${(e.params as { additionalProperty: string }).additionalProperty}`;
-      return `at ${path || "/"}: ${e.message ?? e.keyword}`;
-    })
-    .join("; ");
-}
-
-/**
- * An ajv for a plugin's config schema: draft 2020-12 when the schema says so, else draft-07
- * (what most authors write). Not strict: unknown keywords are the author's business.
- */
-export function createConfigAjv(schema: Record<string, unknown>): Ajv {
-  const dialect = typeof schema.$schema === "string" ? schema.$schema : "";
-  const options = { allErrors: true, strict: false } as const;
-  const ajv = /2020-12|2019-09/.test(dialect) ? new Ajv2020(options) : new Ajv(options);
-  addFormats(ajv);
-  return ajv;
+function limitedText(name: string, data: Buffer, limit: number): string {
+  if (data.length > limit) {
+    throw new BundleError("bundle_too_large", `${name} is ${data.length} bytes; the limit is ${limit / 1024} KiB (a real plugin's is a few KiB).`);
+  }
+  return data.toString("utf8");
 }
 
 export function readBundle(buffer: Buffer, options: ReadBundleOptions = {}): Bundle {
@@ -79,9 +60,10 @@ export function readBundle(buffer: Buffer, options: ReadBundleOptions = {}): Bun
     if ([...files.keys()].some((n) => n.endsWith(".py"))) throw pythonBundle();
     throw new BundleError("plugin_invalid", "The bundle has no maubot.yaml at its root; it is not a plugin bundle.");
   }
+  const manifestSource = limitedText("maubot.yaml", manifestText, MAX_MANIFEST_BYTES);
   let raw: unknown;
   try {
-    raw = YAML.parse(manifestText.toString("utf8"));
+    raw = YAML.parse(manifestSource);
   } catch (err) {
     throw new BundleError("plugin_invalid", `maubot.yaml is not valid YAML: ${(err as Error).message}`);
   }
@@ -93,12 +75,13 @@ export function readBundle(buffer: Buffer, options: ReadBundleOptions = {}): Bun
     throw pythonBundle();
   }
   if (!validateManifestShape(fields)) {
+    const versionError = validateManifestShape.errors?.find((e) => e.instancePath === "/version" && e.keyword === "pattern");
+    if (versionError) throw notSemver(fields.version);
     throw new BundleError("plugin_invalid", `maubot.yaml is invalid ${describeAjvErrors(validateManifestShape.errors)}.`);
   }
   const version = fields.version as string;
-  if (!semver.valid(version)) {
-    throw new BundleError("plugin_invalid", `maubot.yaml: version ${JSON.stringify(version)} is not a semantic version (like 1.2.3).`);
-  }
+  // The shared pattern is semver 2.0.0 exactly; semver itself must read it too (it orders versions).
+  if (semver.valid(version) === null) throw notSemver(version);
   const manifest: BundleManifest = {
     id: fields.id as string,
     version,
@@ -114,7 +97,8 @@ export function readBundle(buffer: Buffer, options: ReadBundleOptions = {}): Bun
     replaces: (fields.replaces as string[] | undefined) ?? [],
   };
 
-  if (!files.has(manifest.main)) {
+  const mainFile = files.get(manifest.main);
+  if (mainFile === undefined) {
     throw new BundleError("plugin_invalid", `maubot.yaml: main ${JSON.stringify(manifest.main)} is not a file in the bundle.`);
   }
   if (manifest.botyard !== null) {
@@ -134,20 +118,16 @@ export function readBundle(buffer: Buffer, options: ReadBundleOptions = {}): Bun
   }
 
   const configSchema = resolveConfigSchema(manifest, files);
-  let validateConfig: ValidateFunction | null = null;
   if (configSchema) {
-    try {
-      validateConfig = createConfigAjv(configSchema).compile(configSchema);
-    } catch (err) {
-      throw new BundleError("plugin_invalid", `config_schema is not a valid JSON Schema: ${(err as Error).message}`);
-    }
+    const problem = schemaBoundsProblem(configSchema);
+    if (problem) throw new BundleError("plugin_invalid", `config_schema is too large to check: ${problem}.`);
   }
 
   let baseConfigText: string | null = null;
   let baseConfig: Record<string, unknown> | null = null;
   const baseFile = files.get("base-config.yaml");
   if (baseFile !== undefined) {
-    baseConfigText = baseFile.toString("utf8");
+    baseConfigText = limitedText("base-config.yaml", baseFile, MAX_CONFIG_FILE_BYTES);
     let parsed: unknown;
     try {
       parsed = YAML.parse(baseConfigText);
@@ -159,12 +139,11 @@ export function readBundle(buffer: Buffer, options: ReadBundleOptions = {}): Bun
       throw new BundleError("plugin_invalid", "base-config.yaml must be a mapping.");
     }
     baseConfig = parsed as Record<string, unknown>;
-    if (validateConfig && !validateConfig(baseConfig)) {
-      throw new BundleError("plugin_invalid", `base-config.yaml does not satisfy config_schema ${describeAjvErrors(validateConfig.errors)}.`);
-    }
   } else if (manifest.config) {
     throw new BundleError("plugin_invalid", "maubot.yaml says config: true but the bundle has no base-config.yaml.");
   }
+
+  checkMainExport(mainFile.toString("utf8"), manifest.main, manifest.main_class);
 
   return {
     manifest,
@@ -172,12 +151,28 @@ export function readBundle(buffer: Buffer, options: ReadBundleOptions = {}): Bun
     baseConfigText,
     baseConfig,
     configSchema,
-    validateConfig,
     sha256: createHash("sha256").update(buffer).digest("hex"),
   };
 }
 
-function resolveConfigSchema(manifest: BundleManifest, files: ReadonlyMap<string, Buffer>): Record<string, unknown> | null {
+/**
+ * Compiles the bundle's config_schema and checks base-config.yaml against it. Apart from
+ * readBundle because it is the step whose time a hostile schema controls (a backtracking
+ * `pattern`): the check thread gives it its own, shorter, time limit.
+ */
+export function checkBundleConfig(bundle: Pick<Bundle, "configSchema" | "baseConfig">): void {
+  if (!bundle.configSchema) return;
+  let validate: ReturnType<typeof compileConfigSchema>;
+  try {
+    validate = compileConfigSchema(bundle.configSchema);
+  } catch (err) {
+    throw new BundleError("plugin_invalid", `config_schema is not a valid JSON Schema: ${(err as Error).message}`);
+  }
+  const problems = bundle.baseConfig ? configProblems(validate, bundle.baseConfig) : null;
+  if (problems) throw new BundleError("plugin_invalid", `base-config.yaml does not satisfy config_schema ${problems}.`);
+}
+
+function resolveConfigSchema(manifest: BundleManifest, files: ReadonlyMap<string, Buffer>): ConfigSchema | null {
   const spec = manifest.config_schema;
   if (spec === null) return null;
   if (typeof spec === "object") return spec;
@@ -185,10 +180,12 @@ function resolveConfigSchema(manifest: BundleManifest, files: ReadonlyMap<string
   if (file === undefined) {
     throw new BundleError("plugin_invalid", `maubot.yaml: config_schema file ${JSON.stringify(spec)} is not in the bundle.`);
   }
+  const source = limitedText(`config_schema file ${spec}`, file, MAX_CONFIG_FILE_BYTES);
   let parsed: unknown;
   try {
-    // YAML is a superset of JSON, so one parser reads both kinds of schema file.
-    parsed = YAML.parse(file.toString("utf8"));
+    // YAML is a superset of JSON, so one parser reads both kinds of schema file; but JSON.parse
+    // reads JSON in linear time, where the yaml library's duplicate-key check is quadratic.
+    parsed = spec.endsWith(".json") ? JSON.parse(source) : YAML.parse(source);
   } catch (err) {
     throw new BundleError("plugin_invalid", `config_schema file ${spec} does not parse: ${(err as Error).message}`);
   }
@@ -196,6 +193,10 @@ function resolveConfigSchema(manifest: BundleManifest, files: ReadonlyMap<string
     throw new BundleError("plugin_invalid", `config_schema file ${spec} must hold a JSON Schema object.`);
   }
   return parsed as Record<string, unknown>;
+}
+
+function notSemver(version: unknown): BundleError {
+  return new BundleError("plugin_invalid", `maubot.yaml: version ${JSON.stringify(version)} is not a semantic version (like 1.2.3, without a leading "v" or spaces).`);
 }
 
 function pythonBundle(): BundleError {

@@ -1,4 +1,6 @@
-// The `maubot.yaml` of a botyard bundle: its JSON schema (compiled once) and its typed form.
+// The `maubot.yaml` of a botyard bundle: its JSON schema (compiled once) and its typed form. The
+// field rules botyard-cli applies too come from @botyard/sdk/manifest (one definition for both).
+import { SHARED_MANIFEST_FIELDS } from "@botyard/sdk/manifest";
 import { Ajv2020 } from "ajv/dist/2020.js";
 
 /** A validated manifest with defaults filled in. */
@@ -25,25 +27,18 @@ export interface BundleManifest {
   replaces: string[];
 }
 
-export const ID_PATTERN = "^[a-z0-9][a-z0-9._-]*$";
+/**
+ * Bytes of maubot.yaml. A real one is under 6 KiB even with an inline config_schema (Owncast
+ * Sentry's is 5.3 KiB); YAML parsing is superlinear in the number of keys, so the cap bounds it.
+ */
+export const MAX_MANIFEST_BYTES = 64 * 1024;
 
 const manifestSchema = {
   type: "object",
   required: ["id", "version", "main"],
   properties: {
-    id: { type: "string", pattern: ID_PATTERN, maxLength: 255 },
-    version: { type: "string", minLength: 1, maxLength: 100 },
-    main: { type: "string", pattern: "\\.(m?js)$" },
-    main_class: { type: "string", pattern: "^[A-Za-z_$][A-Za-z0-9_$]*$" },
-    config: { type: "boolean" },
-    config_schema: { type: ["object", "string"] },
-    database: { type: "boolean" },
-    database_type: { type: "string" },
-    webapp: { type: "boolean" },
-    extra_files: { type: "array", items: { type: "string" } },
-    license: { type: "string" },
-    botyard: { type: "string" },
-    replaces: { type: "array", maxItems: 16, items: { type: "string", pattern: ID_PATTERN, maxLength: 255 } },
+    ...SHARED_MANIFEST_FIELDS,
+    main: { type: "string", pattern: "\\.(m?js)$", maxLength: 4096 },
   },
   // Unknown keys are tolerated so maubot's optional fields and newer botyard fields still load.
   additionalProperties: true,

@@ -1,6 +1,6 @@
-// The plugins the host knows: bundles on disk in the upload/load folders, each read, checked
-// (statically, then by loading its module in a short-lived worker) and extracted to a private
-// folder for its worker. Installing a new version of a loaded plugin is atomic: its instances
+// The plugins the host knows: bundles on disk in the upload/load folders, each read and checked
+// statically (in a check thread with a time limit; no plugin code runs) and extracted to a
+// private folder for its worker. Installing a new version of a loaded plugin is atomic: its instances
 // stop, the new version loads and they start again; if anything fails the old version comes back.
 import { mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
@@ -8,10 +8,10 @@ import type { Logger } from "pino";
 import semver from "semver";
 import { componentLogger } from "../logging/logging.js";
 import type { InstanceRow, PluginRow } from "../store/types.js";
-import { probePluginModule } from "../instances/module-probe.js";
+import { readBundleBounded } from "../workers/bounded-checks.js";
 import { BundleError } from "./bundle-error.js";
 import { extractBundle, removeExtracted } from "./bundle-files.js";
-import { type Bundle, type BundleInfo, bundleInfo, readBundle } from "./bundle-reader.js";
+import { type BundleInfo, bundleInfo } from "./bundle-reader.js";
 import { trashFile } from "./trash.js";
 
 /** What the registry needs from the host store (HostStore has these). */
@@ -53,8 +53,6 @@ export interface PluginRegistryOptions {
   codeDir: string;
   logger: Logger;
   hostVersion?: string;
-  /** Bound on importing a bundle's module during validation. */
-  probeTimeoutMs?: number;
 }
 
 export interface InstallOptions {
@@ -118,7 +116,7 @@ export class PluginRegistry {
 
   install(buffer: Buffer, options: InstallOptions): Promise<{ plugin: LoadedPlugin; created: boolean }> {
     return this.serial(async () => {
-      const bundle = readBundle(buffer, { hostVersion: this.options.hostVersion });
+      const bundle = await readBundleBounded(buffer, { hostVersion: this.options.hostVersion });
       const { id, version } = bundle.manifest;
       if (options.expectId !== undefined && options.expectId !== id) {
         throw new BundleError("pid_mismatch", `The bundle is plugin ${id}, not ${options.expectId}.`);
@@ -127,7 +125,7 @@ export class PluginRegistry {
       if (old && !options.allowOverride) {
         throw new BundleError("plugin_exists", `Plugin ${id} is already loaded (version ${old.version}); allow replacing it to upload a new version.`);
       }
-      const codeDir = await this.checkedExtract(bundle);
+      const codeDir = await extractBundle(bundle, this.options.codeDir);
       let path = join(this.options.uploadDir, `${id}-v${version}.mbp`);
       if (old && resolve(old.path) === resolve(path)) {
         // Same version again: keep the old file until the new one is known to work (maubot's rule).
@@ -179,11 +177,11 @@ export class PluginRegistry {
       } catch (err) {
         throw new BundleError("plugin_reload_fail", `The bundle file of ${id} cannot be read: ${(err as Error).message}`);
       }
-      const bundle = readBundle(buffer, { hostVersion: this.options.hostVersion });
+      const bundle = await readBundleBounded(buffer, { hostVersion: this.options.hostVersion });
       if (bundle.manifest.id !== id) {
         throw new BundleError("pid_mismatch", `The file ${old.path} now holds plugin ${bundle.manifest.id}, not ${id}.`);
       }
-      const codeDir = await this.checkedExtract(bundle);
+      const codeDir = await extractBundle(bundle, this.options.codeDir);
       const plugin: LoadedPlugin = { id, version: bundle.manifest.version, path: old.path, bundle: bundleInfo(bundle), codeDir, loadedAt: Date.now() };
       await this.replace(old, plugin, { trashOld: false });
       return plugin;
@@ -193,8 +191,8 @@ export class PluginRegistry {
   private async loadFile(path: string): Promise<void> {
     let plugin: LoadedPlugin;
     try {
-      const bundle = readBundle(await readFile(path), { hostVersion: this.options.hostVersion });
-      const codeDir = await this.checkedExtract(bundle);
+      const bundle = await readBundleBounded(await readFile(path), { hostVersion: this.options.hostVersion });
+      const codeDir = await extractBundle(bundle, this.options.codeDir);
       plugin = { id: bundle.manifest.id, version: bundle.manifest.version, path, bundle: bundleInfo(bundle), codeDir, loadedAt: Date.now() };
     } catch (err) {
       this.log.error({ file: path, err: (err as Error).message }, `failed to load ${basename(path)}: ${(err as Error).message}; moving it to the trash`);
@@ -213,18 +211,6 @@ export class PluginRegistry {
     }
     this.plugins.set(plugin.id, plugin);
     await this.options.records.putPlugin(rowOf(plugin));
-  }
-
-  /** Extracts the bundle and loads its module in a short-lived worker; undoes the extraction on failure. */
-  private async checkedExtract(bundle: Bundle): Promise<string> {
-    const codeDir = await extractBundle(bundle, this.options.codeDir);
-    try {
-      await probePluginModule({ bundleDir: codeDir, main: bundle.manifest.main, mainClass: bundle.manifest.main_class }, { timeoutMs: this.options.probeTimeoutMs });
-    } catch (err) {
-      await removeExtracted(codeDir);
-      throw new BundleError("plugin_invalid", `The plugin's code does not load: ${(err as Error).message}.`);
-    }
-    return codeDir;
   }
 
   private async replace(old: LoadedPlugin, next: LoadedPlugin, { trashOld }: { trashOld: boolean }): Promise<void> {

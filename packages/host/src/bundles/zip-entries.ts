@@ -1,12 +1,12 @@
-// Reads a zip's entries without trusting it: names, kinds and sizes are checked from the
-// headers before any data is inflated, and each entry is inflated with a hard output cap equal
-// to its declared size, so a lying header cannot make us allocate more than the limits allow.
+// Reads a zip's entries without trusting it: the entry count and total size are read from the
+// central directory before adm-zip parses anything (zip-directory.ts); names, kinds and sizes are
+// checked from the headers before any data is inflated, and each entry is inflated with a hard
+// output cap equal to its declared size, so a lying header cannot make us allocate more than the
+// limits allow.
 import { crc32, inflateRawSync } from "node:zlib";
 import AdmZip from "adm-zip";
 import { BundleError } from "./bundle-error.js";
-
-export const MAX_ENTRIES = 1000;
-export const MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024;
+import { checkZipDirectory } from "./zip-directory.js";
 
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
@@ -34,6 +34,7 @@ export function unsafeEntryName(name: string): string | null {
 
 /** Files of a checked zip: normalised name (no trailing slash) → content. Directories omitted. */
 export function readZipEntries(buffer: Buffer): Map<string, Buffer> {
+  checkZipDirectory(buffer);
   let zip: AdmZip;
   let entries: AdmZip.IZipEntry[];
   try {
@@ -42,11 +43,8 @@ export function readZipEntries(buffer: Buffer): Map<string, Buffer> {
   } catch (err) {
     throw new BundleError("plugin_invalid", `The file is not a zip archive (${(err as Error).message}); a plugin bundle (.mbp) is a zip file.`);
   }
-  if (entries.length > MAX_ENTRIES) {
-    throw new BundleError("bundle_too_large", `The bundle has ${entries.length} entries; at most ${MAX_ENTRIES} are allowed.`);
-  }
-  let total = 0;
   const seen = new Set<string>();
+  const fileNames = new Set<string>();
   for (const entry of entries) {
     const name = entry.entryName;
     const rawName = entry.rawEntryName;
@@ -70,10 +68,12 @@ export function readZipEntries(buffer: Buffer): Map<string, Buffer> {
       throw new BundleError("plugin_invalid", `The bundle has the entry ${JSON.stringify(key)} twice.`);
     }
     seen.add(key);
-    total += entry.header.size;
-    if (total > MAX_UNCOMPRESSED_BYTES) {
-      throw new BundleError("bundle_too_large", `The bundle unpacks to more than ${MAX_UNCOMPRESSED_BYTES / 1024 / 1024} MiB; that is the limit.`);
-    }
+    if (!entry.isDirectory) fileNames.add(key);
+  }
+
+  const clash = fileUsedAsFolder(fileNames);
+  if (clash) {
+    throw new BundleError("plugin_invalid", `The bundle has ${JSON.stringify(clash.file)} as a file and as the folder of ${JSON.stringify(clash.inside)}; a name can be only one of them.`);
   }
 
   const files = new Map<string, Buffer>();
@@ -82,6 +82,17 @@ export function readZipEntries(buffer: Buffer): Map<string, Buffer> {
     files.set(entry.entryName, inflateEntry(entry));
   }
   return files;
+}
+
+/** A file whose name is also a folder of another file (`a` and `a/b`), which no disk can hold. */
+function fileUsedAsFolder(fileNames: ReadonlySet<string>): { file: string; inside: string } | null {
+  for (const name of fileNames) {
+    for (let slash = name.indexOf("/"); slash >= 0; slash = name.indexOf("/", slash + 1)) {
+      const folder = name.slice(0, slash);
+      if (fileNames.has(folder)) return { file: folder, inside: name };
+    }
+  }
+  return null;
 }
 
 function inflateEntry(entry: AdmZip.IZipEntry): Buffer {

@@ -13,32 +13,59 @@ const bundle = readBundle(
   makeBundle({ manifest: testManifest({ config: true, config_schema: schema }), files: { "base-config.yaml": "rooms: [a, b]\npoll:\n  interval: 60\n  jitter: 5\n" } }),
 );
 
-describe("instance config", () => {
-  it("merges mappings key by key over base-config.yaml and replaces lists whole", () => {
-    expect(resolveInstanceConfig(bundle, "rooms: [c]\npoll:\n  jitter: 1\n")).toEqual({ rooms: ["c"], poll: { interval: 60, jitter: 1 } });
+describe("instance config", async () => {
+  it("merges mappings key by key over base-config.yaml and replaces lists whole", async () => {
+    expect(await resolveInstanceConfig(bundle, "rooms: [c]\npoll:\n  jitter: 1\n")).toEqual({ rooms: ["c"], poll: { interval: 60, jitter: 1 } });
     expect(mergeConfig({ a: { b: 1, c: 2 } }, { a: { c: 3 } })).toEqual({ a: { b: 1, c: 3 } });
   });
 
-  it("keeps a YAML key __proto__ as a plain key instead of changing the config's prototype", () => {
+  it("keeps a YAML key __proto__ as a plain key instead of changing the config's prototype", async () => {
     const merged = mergeConfig({ a: 1 }, YAML.parse("__proto__:\n  polluted: true\n") as Record<string, unknown>);
     expect(Object.getPrototypeOf(merged)).toBe(Object.prototype);
     expect((merged as { polluted?: unknown }).polluted).toBeUndefined();
     expect(Object.hasOwn(merged, "__proto__")).toBe(true);
-    expect(() => resolveInstanceConfig(bundle, "__proto__:\n  rooms: [x]\n")).toThrow("invalid config at /__proto__: must NOT have additional properties");
+    await expect(resolveInstanceConfig(bundle, "__proto__:\n  rooms: [x]\n")).rejects.toThrow("invalid config at /__proto__: must NOT have additional properties");
   });
 
-  it("uses base-config.yaml alone for an empty config", () => {
-    expect(resolveInstanceConfig(bundle, "")).toEqual({ rooms: ["a", "b"], poll: { interval: 60, jitter: 5 } });
+  it("uses base-config.yaml alone for an empty config", async () => {
+    expect(await resolveInstanceConfig(bundle, "")).toEqual({ rooms: ["a", "b"], poll: { interval: 60, jitter: 5 } });
   });
 
-  it("names the path of every invalid value", () => {
-    expect(() => resolveInstanceConfig(bundle, "poll:\n  interval: soon\nrooms: [1]\nextra: true\n")).toThrow(
+  it("names the path of every invalid value", async () => {
+    await expect(resolveInstanceConfig(bundle, "poll:\n  interval: soon\nrooms: [1]\nextra: true\n")).rejects.toThrow(
       /invalid config at \/extra: must NOT have additional properties; at \/rooms\/0: must be string; at \/poll\/interval: must be integer/,
     );
   });
 
-  it("refuses YAML that does not parse or is not a mapping", () => {
-    expect(() => resolveInstanceConfig(bundle, "poll: [")).toThrow(InstanceConfigError);
-    expect(() => resolveInstanceConfig(bundle, "- a\n- b\n")).toThrow(/must be a YAML mapping/);
+  it("refuses YAML that does not parse or is not a mapping", async () => {
+    await expect(resolveInstanceConfig(bundle, "poll: [")).rejects.toThrow(InstanceConfigError);
+    await expect(resolveInstanceConfig(bundle, "- a\n- b\n")).rejects.toThrow(/must be a YAML mapping/);
+  });
+
+  it("refuses a config text over 256 KiB, saying the limit", async () => {
+    await expect(resolveInstanceConfig(bundle, `# ${"x".repeat(256 * 1024)}\n`)).rejects.toThrow(/config is \d+ bytes; the limit is 256 KiB/);
+  });
+
+  it("refuses a config on which a pattern of the schema backtracks without end, at the time limit, without blocking the host", async () => {
+    const hostile = readBundle(
+      makeBundle({
+        manifest: testManifest({ config: true, config_schema: { type: "object", properties: { name: { type: "string", pattern: "^(a+)+$" } } } }),
+        files: { "base-config.yaml": "name: aaa\n" },
+      }),
+    );
+    const order: string[] = [];
+    // Due long before the check's time limit: it fires first only if the main thread stays free.
+    const timer = setTimeout(() => order.push("timer"), 200);
+    const refused = resolveInstanceConfig(hostile, `name: ${"a".repeat(48)}!\n`).catch((err: unknown) => {
+      order.push("refused");
+      return err;
+    });
+    expect(await refused).toMatchObject({
+      name: "InstanceConfigError",
+      message: expect.stringMatching(/checking the config against the plugin's config_schema failed: the check took longer than 10 s/),
+    });
+    clearTimeout(timer);
+    expect(order).toEqual(["timer", "refused"]);
+    await expect(resolveInstanceConfig(hostile, "name: aaaa\n")).resolves.toEqual({ name: "aaaa" });
   });
 });

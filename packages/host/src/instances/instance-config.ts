@@ -1,8 +1,11 @@
 // An instance's effective config: its YAML text merged over the bundle's base-config.yaml, then
-// validated against the bundle's config_schema. Errors name the path the operator must fix.
-import YAML from "yaml";
+// validated against the bundle's config_schema (bundles/plugin-config.ts), in the config check
+// thread with a time limit: a hostile pattern or YAML text never stalls the host. Errors name
+// the path the operator must fix.
 import type { Bundle } from "../bundles/bundle-reader.js";
-import { describeAjvErrors } from "../bundles/bundle-reader.js";
+import { instanceConfigBounded } from "../workers/bounded-checks.js";
+
+export { mergeConfig } from "../bundles/plugin-config.js";
 
 export class InstanceConfigError extends Error {
   constructor(message: string) {
@@ -11,34 +14,8 @@ export class InstanceConfigError extends Error {
   }
 }
 
-function isMapping(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
-/** `over` wins; mappings merge key by key, everything else (lists included) is replaced whole. */
-export function mergeConfig(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(over)) {
-    const current = Object.hasOwn(out, key) ? out[key] : undefined;
-    const merged = isMapping(current) && isMapping(value) ? mergeConfig(current, value) : value;
-    // A data property, never the `__proto__` setter: a YAML key "__proto__" stays a plain key.
-    Object.defineProperty(out, key, { value: merged, enumerable: true, writable: true, configurable: true });
-  }
-  return out;
-}
-
-export function resolveInstanceConfig(bundle: Pick<Bundle, "baseConfig" | "validateConfig">, yamlText: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = yamlText.trim() === "" ? {} : YAML.parse(yamlText);
-  } catch (err) {
-    throw new InstanceConfigError(`config is not valid YAML: ${(err as Error).message}`);
-  }
-  parsed ??= {};
-  if (!isMapping(parsed)) throw new InstanceConfigError("config must be a YAML mapping (key: value lines)");
-  const config = mergeConfig(structuredClone(bundle.baseConfig ?? {}), parsed);
-  if (bundle.validateConfig && !bundle.validateConfig(config)) {
-    throw new InstanceConfigError(`invalid config ${describeAjvErrors(bundle.validateConfig.errors)}`);
-  }
-  return config;
+export async function resolveInstanceConfig(bundle: Pick<Bundle, "baseConfig" | "configSchema">, yamlText: string): Promise<Record<string, unknown>> {
+  const outcome = await instanceConfigBounded(bundle, yamlText);
+  if ("problem" in outcome) throw new InstanceConfigError(outcome.problem);
+  return outcome.config;
 }

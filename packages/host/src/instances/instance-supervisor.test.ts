@@ -230,16 +230,33 @@ describe("InstanceSupervisor", () => {
     expect((await webState(h, "keep")).marker).toBe("A");
   });
 
-  it("refuses an upgrade whose code does not load, leaving the running instances untouched", async () => {
+  it("rolls back an upgrade whose code does not load, naming the error; the old version runs again", async () => {
     const h = await setup();
     await install(h);
     await h.supervisor.create(h.instanceRow("steady", "test.plugin"));
-    const before = await webState(h, "steady");
-    const broken = makeBundle({ manifest: testManifest({ version: "4.0.0" }), files: { "index.js": "throw new Error('import boom');" } });
-    await expect(h.registry.install(broken, { allowOverride: true })).rejects.toMatchObject({ errcode: "plugin_invalid" });
+    const broken = makeBundle({ manifest: testManifest({ version: "4.0.0" }), files: { "index.js": "throw new Error('import boom');\nexport default class X {}" } });
+    await expect(h.registry.install(broken, { allowOverride: true })).rejects.toMatchObject({
+      errcode: "plugin_reload_fail",
+      message: expect.stringMatching(/steady: the plugin's code failed to load: import boom/),
+    });
     expect(h.registry.get("test.plugin")?.version).toBe("1.0.0");
     expect(h.supervisor.status("steady").state).toBe("running");
-    expect((await webState(h, "steady")).moduleToken).toBe(before.moduleToken);
+    expect((await webState(h, "steady")).marker).toBe("A");
+  });
+
+  it("fails an instance whose main_class is not a plugin class with a clear last_error (checked only when it starts)", async () => {
+    const h = await setup();
+    const cases: Array<[string, string, RegExp]> = [
+      ["fn.plugin", "export default function plugin() {}", /the export "default" of index\.js is not a class/],
+      ["bare.plugin", "export default class X { async __botyardStart() {} }", /the class "default" lacks __botyardStop, .*; extend Plugin from @botyard\/sdk/],
+      ["boom.plugin", "throw new Error('import boom');\nexport default class X {}", /the plugin's code failed to load: import boom/],
+    ];
+    for (const [id, source, expected] of cases) {
+      await h.registry.install(makeBundle({ manifest: testManifest({ id }), files: { "index.js": source } }), { allowOverride: false });
+      const status = await h.supervisor.create(h.instanceRow(id.split(".")[0]!, id));
+      expect(status.state).toBe("failed");
+      expect(status.lastError).toMatch(expected);
+    }
   });
 
   it("keeps an instance with an invalid config stopped, naming the path; refuses an invalid change of a running one", async () => {

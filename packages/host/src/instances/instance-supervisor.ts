@@ -209,7 +209,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
         let config: Record<string, unknown>;
         try {
           if (!plugin) throw new InstanceConfigError(`plugin ${next.type} is not loaded`);
-          config = resolveInstanceConfig(plugin.bundle, next.config);
+          config = await resolveInstanceConfig(plugin.bundle, next.config);
         } catch (err) {
           throw new ApiError("invalid_config", (err as Error).message);
         }
@@ -361,7 +361,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     }
     let config: Record<string, unknown>;
     try {
-      config = resolveInstanceConfig(plugin.bundle, row.config);
+      config = await resolveInstanceConfig(plugin.bundle, row.config);
     } catch (err) {
       // An invalid config keeps the instance stopped; the message names the path to fix.
       await this.setState(id, "stopped", (err as Error).message);

@@ -3,21 +3,16 @@
 // a WorkerMemoryWatch, streams web response bodies, and reports the worker's death (uncaught
 // error, exit, out of memory, over its memory limit, missed heartbeat) exactly once, with its cause.
 import { EventEmitter } from "node:events";
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { Worker, type ResourceLimits } from "node:worker_threads";
 import type { CommandHelp, LogLevel, WebRequest } from "@botyard/sdk";
+import { compiledFile } from "../workers/compiled-file.js";
 import type { HostToWorker, InstanceSpec, LoadSpec, WorkerBootData, WorkerReply, WorkerToHost } from "./protocol.js";
 import { WebBodyStream } from "./web-body-stream.js";
 import { describeUsage, MB, WorkerMemoryWatch } from "./worker-memory-watch.js";
 
 /** Path of the compiled worker runtime. Tests run the TypeScript sources, so fall back to dist. */
 export function resolveWorkerEntry(): string {
-  const here = fileURLToPath(new URL("./worker-entry.js", import.meta.url));
-  if (existsSync(here)) return here;
-  const compiled = here.replace(/([\\/])src([\\/]instances[\\/]worker-entry\.js)$/, "$1dist$2");
-  if (existsSync(compiled)) return compiled;
-  throw new Error(`worker runtime not found at ${here} or ${compiled}; build the host first (npx tsc -b packages/host)`);
+  return compiledFile("./worker-entry.js", import.meta.url);
 }
 
 export interface PluginWorkerOptions {
@@ -37,7 +32,6 @@ export interface PluginWorkerOptions {
   /** Runs a plugin's Matrix call; the worker gets the result or the error message. */
   onClientCall?: (instanceId: string, method: string, params: unknown) => Promise<unknown>;
   onLog?: (instanceId: string | null, level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;
-  probe?: boolean;
   /** The worker keeps metrics of its instances (METRICS_REQUEST answers them). */
   metrics?: boolean;
   workerEntry?: string;
@@ -128,7 +122,6 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
     this.label = options.label;
     const boot: WorkerBootData = {
       label: options.label,
-      probe: options.probe ?? false,
       maxWebResponseBytes: options.maxWebResponseBytes ?? DEFAULT_MAX_WEB_RESPONSE_BYTES,
       metrics: options.metrics ?? false,
     };
@@ -172,15 +165,13 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
     this.loaded.catch(() => undefined);
     const maxMemory = options.maxMemoryBytes;
     this.memoryWatch =
-      options.probe || maxMemory === undefined
+      maxMemory === undefined
         ? null
         : new WorkerMemoryWatch(this.worker, maxMemory, options.memoryCheckIntervalMs ?? MEMORY_CHECK_INTERVAL_MS, (usage) =>
             this.kill({ cause: "memory", message: `the worker used ${describeUsage(usage)}, over its limit of ${Math.round(maxMemory / MB)} MB` }),
           );
-    if (!options.probe) {
-      this.startHeartbeat();
-      this.memoryWatch?.start();
-    }
+    this.startHeartbeat();
+    this.memoryWatch?.start();
   }
 
   /** Resolves once the bundle is imported and its class checked; rejects with the reason otherwise. */

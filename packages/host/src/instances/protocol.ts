@@ -15,8 +15,6 @@ import type { CommandHelp, LogLevel, MatrixEvent, WebRequest } from "@botyard/sd
 export interface WorkerBootData {
   /** Label for logs, e.g. "plugin:xyz.maubot.echo" or "instance:echo1". */
   label: string;
-  /** Only import and check the module, then exit (bundle validation). */
-  probe: boolean;
   /** Keep metrics of the instances (the operator switched them on). */
   metrics: boolean;
   /** Largest web response body a plugin may answer with; a larger one is refused before it crosses. */

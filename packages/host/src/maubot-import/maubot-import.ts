@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { parseDocument, isMap } from "yaml";
-import { type Bundle, readBundle } from "../bundles/bundle-reader.js";
+import type { Bundle } from "../bundles/bundle-reader.js";
 import { defaultExamplePath } from "../config/first-run.js";
 import { shippedPluginsDir } from "../config/service-config.js";
 import { validateConfigData } from "../config/validate.js";
@@ -15,6 +15,7 @@ import { invalidInstanceId } from "../instances/instance-supervisor.js";
 import { InstanceConfigError, resolveInstanceConfig } from "../instances/instance-config.js";
 import { HostStore } from "../store/host-store.js";
 import type { ClientRow, InstanceRow } from "../store/types.js";
+import { readBundleBounded } from "../workers/bounded-checks.js";
 import { planBotyardConfig } from "./botyard-config.js";
 import { type MaubotClient, MaubotImportError, type MaubotInstance, type MaubotSource, readMaubotSource } from "./maubot-source.js";
 import type { ReportLine } from "./report.js";
@@ -63,14 +64,15 @@ function botyardPaths(data: Record<string, unknown>, configPath: string): Botyar
   };
 }
 
-function readBundlesIn(dirs: string[], shipped: boolean): KnownBundle[] {
+async function readBundlesIn(dirs: string[], shipped: boolean): Promise<KnownBundle[]> {
   const out: KnownBundle[] = [];
   for (const dir of new Set(dirs)) {
     if (!existsSync(dir)) continue;
     for (const name of readdirSync(dir).filter((n) => n.endsWith(".mbp")).sort()) {
       const file = path.join(dir, name);
       try {
-        out.push({ file, bundle: readBundle(readFileSync(file)), shipped });
+        // The same checks `botyard start` makes, so a bundle it would refuse is no candidate.
+        out.push({ file, bundle: await readBundleBounded(readFileSync(file)), shipped });
       } catch {
         // A bundle botyard refuses is no candidate; `botyard start` reports it.
       }
@@ -127,7 +129,7 @@ interface InstancePlan {
   database: string | null;
 }
 
-function planInstance(mi: MaubotInstance, source: MaubotSource, bundles: KnownBundle[], store: HostStore, paths: BotyardPaths): InstancePlan | ReportLine {
+async function planInstance(mi: MaubotInstance, source: MaubotSource, bundles: KnownBundle[], store: HostStore, paths: BotyardPaths): Promise<InstancePlan | ReportLine> {
   const badId = invalidInstanceId(mi.id);
   if (badId) return { kind: "instance", id: mi.id, outcome: "skipped", detail: `its id ${badId} in botyard; create it again under another id` };
   const known = bundleFor(mi.type, bundles);
@@ -143,7 +145,7 @@ function planInstance(mi: MaubotInstance, source: MaubotSource, bundles: KnownBu
     if (bundle.manifest.id !== mi.type) notes.push(`now runs ${bundle.manifest.id} ${bundle.manifest.version} (replaces ${mi.type})`);
     if (carried.dropped.length) notes.push(`config keys ${carried.dropped.join(", ")} left out (${bundle.manifest.id} does not know them)`);
     try {
-      resolveInstanceConfig(bundle, carried.text);
+      await resolveInstanceConfig(bundle, carried.text);
     } catch (err) {
       if (!(err instanceof InstanceConfigError)) throw err;
       enabled = false;
@@ -234,8 +236,8 @@ export async function importMaubot(options: ImportOptions): Promise<ReportLine[]
     }
 
     const bundles = [
-      ...readBundlesIn([paths.uploadDir, ...paths.loadDirs], false),
-      ...readBundlesIn(options.shippedBundleDirs ?? [shippedPluginsDir()], true),
+      ...(await readBundlesIn([paths.uploadDir, ...paths.loadDirs], false)),
+      ...(await readBundlesIn(options.shippedBundleDirs ?? [shippedPluginsDir()], true)),
     ];
     // The dry run works on a copy of botyard's database, so its report is the real run's.
     let storePath = paths.database;
@@ -265,7 +267,7 @@ export async function importMaubot(options: ImportOptions): Promise<ReportLine[]
     const instancePlans: InstancePlan[] = [];
     const neededBundles = new Map<string, KnownBundle>();
     for (const mi of source.instances) {
-      const plan = planInstance(mi, source, bundles, liveStore, paths);
+      const plan = await planInstance(mi, source, bundles, liveStore, paths);
       if ("row" in plan) {
         instancePlans.push(plan);
         const known = bundleFor(mi.type, bundles);
