@@ -2,6 +2,7 @@
 // plain modules that do the work (store, rules, HTTP client, messages).
 
 import { Plugin, arg, userPowerLevel, type MessageContext, type Migration, type TaskHandle } from "@botyard/sdk";
+import { describeForRoom } from "./check-failure.js";
 import { domainify } from "./domain.js";
 import { formatLive, formatSubscriptions, replies, type FormattedMessage, type ListedStream } from "./messages.js";
 import { OwncastHttpClient, type OwncastFetcher, type Resolver } from "./owncast-http.js";
@@ -49,7 +50,7 @@ export class OwncastSentry extends Plugin {
   override start(): void {
     this.store = new SentryStore(this.db);
     this.configure(this.config);
-    this.pollTask = this.scheduler.every(this.settings.pollIntervalMs, () => this.pollNow(), { name: "poll" });
+    this.pollTask = this.scheduler.every(this.settings.rules.pollIntervalMs, () => this.pollNow(), { name: "poll" });
     // Right away too: all state is in the database, so a restart just carries on.
     this.firstCycle = this.pollNow().catch((err: Error) => this.log.error(`poll cycle failed: ${err.message}`));
   }
@@ -67,16 +68,16 @@ export class OwncastSentry extends Plugin {
   }
 
   override onConfigUpdate(config: Record<string, unknown>): void {
-    const interval = this.settings.pollIntervalMs;
+    const interval = this.settings.rules.pollIntervalMs;
     const settings = parseSettings(config);
     const old = this.fetcher;
     this.settings = settings;
     this.fetcher = new OwncastHttpClient(settings.http, this.resolver);
     // Requests already under way finish on the old connections; then those are closed.
     void this.monitor.reconfigure(settings, this.fetcher).then(() => old.close());
-    if (settings.pollIntervalMs !== interval && this.pollTask !== null) {
+    if (settings.rules.pollIntervalMs !== interval && this.pollTask !== null) {
       this.pollTask.cancel();
-      this.pollTask = this.scheduler.every(settings.pollIntervalMs, () => this.pollNow(), { name: "poll" });
+      this.pollTask = this.scheduler.every(settings.rules.pollIntervalMs, () => this.pollNow(), { name: "poll" });
     }
   }
 
@@ -130,7 +131,10 @@ export class OwncastSentry extends Plugin {
     // still subscribe to (and later unsubscribe from) a stream that is known but down.
     if (this.store.countSubscriptions(domain) === 0) {
       const status = await this.monitor.fetchStatus(domain);
-      if (!status.ok) return this.answer(ctx, replies.notOwncast(domain, status.error));
+      if (!status.ok) {
+        this.log.info(`[${domain}] subscription refused: ${status.failure.detail}`);
+        return this.answer(ctx, replies.notOwncast(domain, describeForRoom(status.failure)));
+      }
     }
     if (this.store.subscribe(domain, ctx.roomId) === "already-subscribed") return this.answer(ctx, replies.alreadySubscribed(domain));
     this.log.info(`[${domain}] subscription added for room ${ctx.roomId}`);
@@ -148,21 +152,23 @@ export class OwncastSentry extends Plugin {
     await this.answer(ctx, replies.unsubscribed(domain));
   }
 
-  private listed(roomId: string): ListedStream[] {
+  private listed(roomId: string, now: number): ListedStream[] {
     const base = this.settings.webhook.enabled ? this.webappUrl : null;
     return this.store.streamsOfRoom(roomId).map((record) => ({
       record,
-      status: streamStatus(record, this.settings.rules),
+      status: streamStatus(record, now, this.settings.rules),
       link: this.fetcher.linkOf(record.domain),
       webhookUrl: base === null ? null : `${base}/webhook/${record.webhookToken}`,
     }));
   }
 
   private async listSubscriptions(ctx: MessageContext): Promise<void> {
-    await this.answer(ctx, formatSubscriptions(this.listed(ctx.roomId), this.clock()));
+    const now = this.clock();
+    await this.answer(ctx, formatSubscriptions(this.listed(ctx.roomId, now), now));
   }
 
   private async listLive(ctx: MessageContext): Promise<void> {
-    await this.answer(ctx, formatLive(this.listed(ctx.roomId), this.clock()));
+    const now = this.clock();
+    await this.answer(ctx, formatLive(this.listed(ctx.roomId, now), now));
   }
 }
