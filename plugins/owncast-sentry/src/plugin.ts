@@ -4,6 +4,7 @@
 import { Plugin, arg, userPowerLevel, type MessageContext, type Migration, type TaskHandle } from "@botyard/sdk";
 import { describeForRoom } from "./check-failure.js";
 import { domainify } from "./domain.js";
+import type { StatusObservation } from "./owncast-api.js";
 import { formatLive, formatSubscriptions, replies, type FormattedMessage, type ListedStream } from "./messages.js";
 import { OwncastHttpClient, type OwncastFetcher, type Resolver } from "./owncast-http.js";
 import { streamStatus } from "./rules.js";
@@ -129,18 +130,22 @@ export class OwncastSentry extends Plugin {
     if (domain === "") return this.answer(ctx, replies.invalidDomain(input));
     // Only the first subscription to a domain checks it is an Owncast instance, so a room can
     // still subscribe to (and later unsubscribe from) a stream that is known but down.
+    let checked: StatusObservation | null = null;
     if (this.store.countSubscriptions(domain) === 0) {
       const status = await this.monitor.fetchStatus(domain);
       if (!status.ok) {
         this.log.info(`[${domain}] subscription refused: ${status.failure.detail}`);
         return this.answer(ctx, replies.notOwncast(domain, describeForRoom(status.failure)));
       }
+      checked = status.value;
     }
     if (this.store.subscribe(domain, ctx.roomId) === "already-subscribed") return this.answer(ctx, replies.alreadySubscribed(domain));
     this.log.info(`[${domain}] subscription added for room ${ctx.roomId}`);
+    // That check is the stream's silent first observation, recorded before the reply: a stream
+    // going live once the room has read "Subscription added!" is announced (observed only after
+    // the reply, it would count as already live when subscribing, and stay silent).
+    if (checked !== null) await this.monitor.recordFirstObservation(domain, checked);
     await this.answer(ctx, replies.subscribed(domain));
-    // The silent first observation now, so a stream going live before the next cycle is announced.
-    await this.monitor.pollStream(domain);
   }
 
   private async unsubscribe(ctx: MessageContext, input: string): Promise<void> {

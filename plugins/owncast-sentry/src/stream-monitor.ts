@@ -159,11 +159,15 @@ export class StreamMonitor {
     return stats;
   }
 
-  /** Checks one stream now and sends what it decides (after `!subscribe`). */
-  async pollStream(domain: string): Promise<void> {
-    const decided: DecidedNotices[] = [];
-    await this.checkStream(domain, decided);
-    await this.send(decided);
+  /** A status just fetched (by `!subscribe`) taken as the stream's first observation, if it has none yet. */
+  async recordFirstObservation(domain: string, status: StatusObservation): Promise<void> {
+    await this.withLock(domain, async () => {
+      const record = this.deps.store.get(domain);
+      if (record === null || record.initialized) return;
+      const decided: DecidedNotices[] = [];
+      await this.apply(record, observe(record, status, this.now(), this.settings.rules), decided);
+      await this.send(decided);
+    });
   }
 
   private async checkStream(domain: string, decided: DecidedNotices[], stats?: CycleStats, preloaded?: StreamRecord, loadedAt = -1): Promise<void> {

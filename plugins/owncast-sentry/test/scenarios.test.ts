@@ -41,6 +41,17 @@ describe("commands", () => {
     expect(h.lastReply()).toBe("This room is already subscribed to notifications for stream.test.");
   });
 
+  it("the check !subscribe makes is the stream's first observation, recorded before the reply, so going live right after it is announced", async () => {
+    const s = h.sim.add("stream.test", { name: "Quick" });
+    await h.start();
+    await h.say("!subscribe stream.test");
+    expect(s.count("/api/status")).toBe(1);
+    expect(h.query("SELECT initialized FROM streams")).toEqual([{ initialized: 1 }]);
+    s.goLive("right away");
+    await h.poll();
+    expect(bodies()).toEqual([`🎥 Quick is now live!\nStream Title: right away\n\nTo tune in, visit: http://stream.test:${h.sim.port}/`]);
+  });
+
   it("refuses a domain that does not answer like Owncast, saying what the check saw in words for whoever typed it", async () => {
     h.sim.add("notowncast.test", { mode: "garbage" });
     h.sim.add("closes.test", { mode: "unreachable" });
