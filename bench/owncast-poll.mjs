@@ -7,6 +7,8 @@
 // inside a worker_thread with the resourceLimits the host gives plugin workers
 // (OWNCAST_BENCH_OLD_MB, default 256; OWNCAST_BENCH_YOUNG_MB, default V8's), where RSS and CPU
 // are still the whole process's. OWNCAST_BENCH_MODE=main|worker runs one of them.
+// OWNCAST_BENCH_HTTP=undici-request|undici-dispatch puts undici in place of the plugin's plain-HTTP
+// client (bench/owncast-undici-pool.ts), for the comparison in the plugin's README.
 // Usage: node bench/owncast-poll.mjs [streams]
 
 import { spawn, spawnSync } from "node:child_process";
@@ -64,14 +66,28 @@ writeFileSync(
    process.on("message", (m: string) => { if (m === "stats") process.send!({ requests: sim.totalRequests, connections: sim.openConnections }); });
    process.on("disconnect", () => process.exit(0));`,
 );
+const httpVariant = process.env.OWNCAST_BENCH_HTTP ?? "plain";
+if (!["plain", "undici-request", "undici-dispatch"].includes(httpVariant)) throw new Error(`OWNCAST_BENCH_HTTP=${httpVariant}: use plain, undici-request or undici-dispatch`);
+/** The plugin's `./plain-http.js` resolved to the undici stand-in (same exports). */
+const undiciInPlace = {
+  name: "undici-in-place",
+  setup(b) {
+    b.onResolve({ filter: /\/plain-http\.js$/ }, (args) =>
+      args.importer.includes("owncast-sentry") ? { path: join(root, "bench/owncast-undici-pool.ts") } : undefined,
+    );
+  },
+};
 await build({
   entryPoints: [join(work, "entry.ts"), join(work, "sim-main.ts")],
+  plugins: httpVariant === "plain" ? [] : [undiciInPlace],
   outdir: work,
   bundle: true,
   platform: "node",
   format: "esm",
   target: "node22",
   logLevel: "error",
+  // CommonJS dependencies (undici) call require(); give the ESM bundle one, as botyard-cli build does.
+  banner: { js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);' },
 });
 
 const sim = spawn(process.execPath, [join(work, "sim-main.js")], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
@@ -190,7 +206,7 @@ async function measure(label) {
   return { wall, cpu: (cpu.user + cpu.system) / 1e6 };
 }
 
-console.log(`owncast-poll bench ${label}: ${STREAMS} streams, descriptor limit ${fdLimit}, concurrency ${settings.http.concurrency}, max_sockets ${settings.http.maxSockets}`);
+console.log(`owncast-poll bench ${label}: ${STREAMS} streams, descriptor limit ${fdLimit}, concurrency ${settings.http.concurrency}, max_sockets ${settings.http.maxSockets}, plain-HTTP client ${process.env.OWNCAST_BENCH_HTTP ?? "plain"}`);
 await measure("first cycle (silent)");
 const steady = [];
 // OWNCAST_BENCH_PROFILE=<file>: a CPU profile of the first steady cycle (for chrome://inspect).

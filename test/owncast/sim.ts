@@ -27,6 +27,8 @@ export interface SimStreamState {
   thumbnail: Buffer | null;
   logo: { contentType: string; data: Buffer };
   mode: SimMode;
+  /** Real milliseconds before the server starts answering (streams answering out of order). */
+  answerDelayMs: number;
 }
 
 /** A 1×1 JPEG, enough for an upload. */
@@ -54,6 +56,7 @@ export class SimStream {
       thumbnail: null,
       logo: DEFAULT_LOGO,
       mode: "ok",
+      answerDelayMs: 0,
       ...init,
     };
   }
@@ -225,11 +228,16 @@ export class OwncastSim {
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     this.totalRequests++;
     const host = (req.headers.host ?? "").replace(/:\d+$/, "").toLowerCase();
-    let stream = this.streams.get(host);
-    if (!stream && this.options.autoCreate) stream = this.add(host, this.options.autoCreate);
+    const template = this.options.autoCreate;
+    const stream = this.streams.get(host) ?? (template ? this.add(host, template) : undefined);
     const path = (req.url ?? "/").split("?")[0]!;
     if (!stream) return void res.writeHead(404).end("no such stream");
     stream.requests.set(path, (stream.requests.get(path) ?? 0) + 1);
+    if (stream.state.answerDelayMs > 0) setTimeout(() => this.answer(stream, path, req, res), stream.state.answerDelayMs);
+    else this.answer(stream, path, req, res);
+  }
+
+  private answer(stream: SimStream, path: string, req: http.IncomingMessage, res: http.ServerResponse): void {
     const s = stream.state;
     switch (s.mode) {
       case "unreachable":

@@ -60,7 +60,7 @@ export function formatCleanupNotice(notice: Extract<Notice, { kind: "cleanup-war
     m.line("⚠️ Warning: Subscription Cleanup Scheduled", "⚠️ <b>Warning: Subscription Cleanup Scheduled</b>").blank();
     m.line(
       `The Owncast instance at ${domain} has been unreachable for ${formatDuration(notice.unreachableForMs)}. ` +
-        `If it remains unreachable for ${formatDuration(left)} more (${formatDuration(notice.removeAfterMs)} total), ` +
+        `If it remains unreachable for ${formatDuration(left, "more")} (${formatDuration(notice.removeAfterMs)} total), ` +
         `this subscription will be automatically removed.`,
     );
   } else {
@@ -70,8 +70,8 @@ export function formatCleanupNotice(notice: Extract<Notice, { kind: "cleanup-war
         `and has been automatically removed from subscriptions in this room.`,
     ).blank();
     m.line(
-      `If the instance comes online again and you want to resubscribe, run !subscribe ${domain}`,
-      `If the instance comes online again and you want to resubscribe, run <code>!subscribe ${e(domain)}</code>`,
+      `If the instance comes online again and you want to resubscribe, run !subscribe ${domain}.`,
+      `If the instance comes online again and you want to resubscribe, run <code>!subscribe ${e(domain)}</code>.`,
     );
   }
   return m.build();
@@ -81,9 +81,10 @@ export function formatCleanupNotice(notice: Extract<Notice, { kind: "cleanup-war
 export const replies = {
   invalidDomain: (input: string): FormattedMessage =>
     text(`"${input.slice(0, 100)}" is not a domain or URL I can use. Try !subscribe stream.example.com`),
+  /** The original's answer, then what the check of `domain` saw (`reason`: describeForRoom's words). */
   notOwncast: (domain: string, reason: string): FormattedMessage =>
     text(
-      `The URL you supplied does not appear to be a valid Owncast instance. You may have specified an invalid domain, or the instance is offline. (${domain}: ${reason})`,
+      `The URL you supplied does not appear to be a valid Owncast instance. You may have specified an invalid domain, or the instance is offline. (Checked ${domain}: ${reason}.)`,
     ),
   alreadySubscribed: (domain: string) => text(`This room is already subscribed to notifications for ${domain}.`),
   subscribed: (domain: string) => text(`Subscription added! This room will receive notifications when ${domain} goes live.`),

@@ -2,7 +2,9 @@
 // plain modules that do the work (store, rules, HTTP client, messages).
 
 import { Plugin, arg, userPowerLevel, type MessageContext, type Migration, type TaskHandle } from "@botyard/sdk";
+import { describeForRoom } from "./check-failure.js";
 import { domainify } from "./domain.js";
+import type { StatusObservation } from "./owncast-api.js";
 import { formatLive, formatSubscriptions, replies, type FormattedMessage, type ListedStream } from "./messages.js";
 import { OwncastHttpClient, type OwncastFetcher, type Resolver } from "./owncast-http.js";
 import { streamStatus } from "./rules.js";
@@ -49,7 +51,7 @@ export class OwncastSentry extends Plugin {
   override start(): void {
     this.store = new SentryStore(this.db);
     this.configure(this.config);
-    this.pollTask = this.scheduler.every(this.settings.pollIntervalMs, () => this.pollNow(), { name: "poll" });
+    this.pollTask = this.scheduler.every(this.settings.rules.pollIntervalMs, () => this.pollNow(), { name: "poll" });
     // Right away too: all state is in the database, so a restart just carries on.
     this.firstCycle = this.pollNow().catch((err: Error) => this.log.error(`poll cycle failed: ${err.message}`));
   }
@@ -67,16 +69,16 @@ export class OwncastSentry extends Plugin {
   }
 
   override onConfigUpdate(config: Record<string, unknown>): void {
-    const interval = this.settings.pollIntervalMs;
+    const interval = this.settings.rules.pollIntervalMs;
     const settings = parseSettings(config);
     const old = this.fetcher;
     this.settings = settings;
     this.fetcher = new OwncastHttpClient(settings.http, this.resolver);
     // Requests already under way finish on the old connections; then those are closed.
     void this.monitor.reconfigure(settings, this.fetcher).then(() => old.close());
-    if (settings.pollIntervalMs !== interval && this.pollTask !== null) {
+    if (settings.rules.pollIntervalMs !== interval && this.pollTask !== null) {
       this.pollTask.cancel();
-      this.pollTask = this.scheduler.every(settings.pollIntervalMs, () => this.pollNow(), { name: "poll" });
+      this.pollTask = this.scheduler.every(settings.rules.pollIntervalMs, () => this.pollNow(), { name: "poll" });
     }
   }
 
@@ -128,15 +130,22 @@ export class OwncastSentry extends Plugin {
     if (domain === "") return this.answer(ctx, replies.invalidDomain(input));
     // Only the first subscription to a domain checks it is an Owncast instance, so a room can
     // still subscribe to (and later unsubscribe from) a stream that is known but down.
+    let checked: StatusObservation | null = null;
     if (this.store.countSubscriptions(domain) === 0) {
       const status = await this.monitor.fetchStatus(domain);
-      if (!status.ok) return this.answer(ctx, replies.notOwncast(domain, status.error));
+      if (!status.ok) {
+        this.log.info(`[${domain}] subscription refused: ${status.failure.detail}`);
+        return this.answer(ctx, replies.notOwncast(domain, describeForRoom(status.failure)));
+      }
+      checked = status.value;
     }
     if (this.store.subscribe(domain, ctx.roomId) === "already-subscribed") return this.answer(ctx, replies.alreadySubscribed(domain));
     this.log.info(`[${domain}] subscription added for room ${ctx.roomId}`);
+    // That check is the stream's silent first observation, recorded before the reply: a stream
+    // going live once the room has read "Subscription added!" is announced (observed only after
+    // the reply, it would count as already live when subscribing, and stay silent).
+    if (checked !== null) await this.monitor.recordFirstObservation(domain, checked);
     await this.answer(ctx, replies.subscribed(domain));
-    // The silent first observation now, so a stream going live before the next cycle is announced.
-    await this.monitor.pollStream(domain);
   }
 
   private async unsubscribe(ctx: MessageContext, input: string): Promise<void> {
@@ -148,21 +157,23 @@ export class OwncastSentry extends Plugin {
     await this.answer(ctx, replies.unsubscribed(domain));
   }
 
-  private listed(roomId: string): ListedStream[] {
+  private listed(roomId: string, now: number): ListedStream[] {
     const base = this.settings.webhook.enabled ? this.webappUrl : null;
     return this.store.streamsOfRoom(roomId).map((record) => ({
       record,
-      status: streamStatus(record, this.settings.rules),
+      status: streamStatus(record, now, this.settings.rules),
       link: this.fetcher.linkOf(record.domain),
       webhookUrl: base === null ? null : `${base}/webhook/${record.webhookToken}`,
     }));
   }
 
   private async listSubscriptions(ctx: MessageContext): Promise<void> {
-    await this.answer(ctx, formatSubscriptions(this.listed(ctx.roomId), this.clock()));
+    const now = this.clock();
+    await this.answer(ctx, formatSubscriptions(this.listed(ctx.roomId, now), now));
   }
 
   private async listLive(ctx: MessageContext): Promise<void> {
-    await this.answer(ctx, formatLive(this.listed(ctx.roomId), this.clock()));
+    const now = this.clock();
+    await this.answer(ctx, formatLive(this.listed(ctx.roomId, now), now));
   }
 }

@@ -12,7 +12,7 @@ export interface StreamRecord {
   tags: string[];
   lastConnectTime: string | null;
   lastDisconnectTime: string | null;
-  /** Failed attempts in a row (skipped polls do not count). */
+  /** Failed attempts in a row (skipped polls do not count); for the log, the clock decides. */
   failureCount: number;
   /** False until the first successful observation after subscribing (which never notifies). */
   initialized: boolean;
@@ -57,9 +57,22 @@ export interface Outcome {
   log: string[];
 }
 
-/** Online / offline from `lastConnectTime` like the original; Unknown after too many failures. */
-export function streamStatus(record: StreamRecord, rules: Pick<RuleSettings, "unknownAfterFailures">): StreamStatus {
-  if (record.failureCount > rules.unknownAfterFailures) return "unknown";
+/**
+ * When the last successful check was, for a stream whose checks are failing. A reachable stream
+ * is checked every poll interval, so that is one interval before the first failure; keeping the
+ * exact time would cost a write per stream per cycle, which steady cycles avoid.
+ */
+export function lastSuccessBefore(firstFailureAt: number, rules: Pick<RuleSettings, "pollIntervalMs">): number {
+  return firstFailureAt - rules.pollIntervalMs;
+}
+
+/**
+ * Online / offline from `lastConnectTime` like the original; Unknown once no check has succeeded
+ * for `unknownAfterMs`, read on the clock (not from the checks), so the backoff spacing them out
+ * does not delay it.
+ */
+export function streamStatus(record: StreamRecord, now: number, rules: Pick<RuleSettings, "unknownAfterMs" | "pollIntervalMs">): StreamStatus {
+  if (record.firstFailureAt !== null && now - lastSuccessBefore(record.firstFailureAt, rules) >= rules.unknownAfterMs) return "unknown";
   return record.lastConnectTime !== null ? "online" : "offline";
 }
 

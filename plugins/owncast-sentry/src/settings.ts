@@ -13,9 +13,12 @@ export interface BackoffStep {
 }
 
 export interface RuleSettings {
+  /** Time between two checks of a reachable stream. */
+  pollIntervalMs: number;
   minNotificationIntervalMs: number;
   offlineGraceMs: number;
-  unknownAfterFailures: number;
+  /** Status Unknown once no check has succeeded for this long. */
+  unknownAfterMs: number;
   cleanupWarningAfterMs: number;
   cleanupRemoveAfterMs: number;
   backoff: BackoffStep[];
@@ -37,7 +40,6 @@ export interface HttpSettings {
 }
 
 export interface SentrySettings {
-  pollIntervalMs: number;
   rules: RuleSettings;
   http: HttpSettings;
   limits: { name: number; title: number; tag: number };
@@ -47,6 +49,15 @@ export interface SentrySettings {
   thumbnail: boolean;
   webhook: { enabled: boolean; secrets: Record<string, string>; maxClockSkewMs: number };
 }
+
+/**
+ * The original's effective time to Unknown. Its `failure_counter` rose once per 60-second cycle
+ * from the first failed check on, polls skipped by `should_query_stream` included (the backoff
+ * only decided whether to query), and Status showed Unknown once the counter passed
+ * UNKNOWN_STATUS_THRESHOLD = 15. Last success at cycle 0, first failure at cycle 1 (counter 1),
+ * counter 16 at cycle 16: Unknown 16 × 60 s = 960 s after the last successful check.
+ */
+export const DEFAULT_UNKNOWN_AFTER_SECONDS = 16 * 60;
 
 export const DEFAULT_BACKOFF_SECONDS: ReadonlyArray<readonly [number, number]> = [
   [0, 60],
@@ -132,11 +143,11 @@ export function parseSettings(raw: Raw): SentrySettings {
     throw new Error("config: http.port must be a port number or null");
   }
   const settings: SentrySettings = {
-    pollIntervalMs,
     rules: {
+      pollIntervalMs,
       minNotificationIntervalMs: seconds(raw, "min_notification_interval_seconds", 20 * 60),
       offlineGraceMs: seconds(raw, "offline_grace_seconds", 7 * 60),
-      unknownAfterFailures: integer(raw, "unknown_after_failures", 15, 0),
+      unknownAfterMs: seconds(raw, "unknown_after_seconds", DEFAULT_UNKNOWN_AFTER_SECONDS),
       cleanupWarningAfterMs: seconds(raw, "cleanup_warning_after_seconds", 83 * 86400),
       cleanupRemoveAfterMs: seconds(raw, "cleanup_remove_after_seconds", 90 * 86400),
       backoff: parseBackoff(raw["backoff"]),

@@ -122,6 +122,12 @@ function fromRow(row: StreamRow): StreamRecord {
 
 export type SubscribeResult = "added" | "already-subscribed";
 
+/** A room subscribed to a stream; `order` grows with each subscription (the room's reading order). */
+export interface Subscriber {
+  roomId: string;
+  order: number;
+}
+
 export class SentryStore {
   private readonly statements;
 
@@ -135,7 +141,7 @@ export class SentryStore {
       deleteSubscription: p(`DELETE FROM subscriptions WHERE stream_domain = ? AND room_id = ?`),
       deleteSubscriptionsOf: p(`DELETE FROM subscriptions WHERE stream_domain = ?`),
       deleteStream: p(`DELETE FROM streams WHERE domain = ?`),
-      roomsOf: p(`SELECT room_id FROM subscriptions WHERE stream_domain = ? ORDER BY rowid`),
+      subscribersOf: p(`SELECT room_id, rowid AS sub_order FROM subscriptions WHERE stream_domain = ? ORDER BY rowid`),
       streamsOfRoom: p(`SELECT s.* FROM subscriptions sub JOIN streams s ON s.domain = sub.stream_domain
                         WHERE sub.room_id = ? ORDER BY sub.rowid`),
       healMissing: p(`INSERT OR IGNORE INTO streams (domain, webhook_token)
@@ -175,17 +181,17 @@ export class SentryStore {
   }
 
   /** Deletes every subscription of a stream and its state (auto-cleanup). Returns the rooms it had. */
-  removeStream(domain: string): string[] {
-    return this.db.transaction((): string[] => {
-      const rooms = this.roomsOf(domain);
+  removeStream(domain: string): Subscriber[] {
+    return this.db.transaction((): Subscriber[] => {
+      const rooms = this.subscribersOf(domain);
       this.statements.deleteSubscriptionsOf.run(domain);
       this.statements.deleteStream.run(domain);
       return rooms;
     })();
   }
 
-  roomsOf(domain: string): string[] {
-    return (this.statements.roomsOf.all(domain) as { room_id: string }[]).map((r) => r.room_id);
+  subscribersOf(domain: string): Subscriber[] {
+    return (this.statements.subscribersOf.all(domain) as { room_id: string; sub_order: number }[]).map((r) => ({ roomId: r.room_id, order: r.sub_order }));
   }
 
   /** Fills in stream rows missing for a subscription (rows the original's database may lack). */

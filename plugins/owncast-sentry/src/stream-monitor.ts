@@ -2,19 +2,24 @@
 // applies webhook events through the same rules, stores the outcome and delivers the notices.
 
 import type { PluginLogger, WebRequest, WebResponse } from "@botyard/sdk";
-import { parseJson, parseServerInfo, parseStatus, type Parsed, type StatusObservation } from "./owncast-api.js";
+import { fetchFailure, httpStatusFailure, notOwncastFailure, type CheckFailure } from "./check-failure.js";
+import { parseJson, parseServerInfo, parseStatus, type StatusObservation } from "./owncast-api.js";
 import type { OwncastFetcher } from "./owncast-http.js";
 import { formatCleanupNotice, formatStreamNotice, type FormattedMessage } from "./messages.js";
+import { sendInSubscriptionOrder, type NoticeSink, type StreamDelivery } from "./notice-delivery.js";
 import { observe, observeFailure, observeSkip, shouldQuery, type Notice, type Outcome, type StreamRecord } from "./rules.js";
 import type { SentrySettings } from "./settings.js";
-import { sameRecord, type SentryStore } from "./store.js";
+import { sameRecord, type SentryStore, type Subscriber } from "./store.js";
 import { verifySignature, webhookAction } from "./webhook.js";
 
-/** Where notices go: the Matrix side, behind the smallest interface the monitor needs. */
-export interface NoticeSink {
-  send(roomId: string, content: Record<string, unknown>): Promise<void>;
-  /** Uploads an image and returns its mxc:// URI. */
-  upload(data: Uint8Array, contentType: string, filename: string): Promise<string>;
+export type StatusCheck = { ok: true; value: StatusObservation } | { ok: false; failure: CheckFailure };
+
+/** Notices the rules decided, with what is needed to word them once the cycle ends. */
+interface DecidedNotices {
+  domain: string;
+  subscribers: Subscriber[];
+  notices: Notice[];
+  record: StreamRecord;
 }
 
 export interface CycleStats {
@@ -119,6 +124,7 @@ export class StreamMonitor {
     this.lastWrite.clear();
     this.deps.store.healMissingStreams();
     const stats: CycleStats = { streams: 0, queried: 0, skipped: 0, failed: 0, notices: 0 };
+    const decided: DecidedNotices[] = [];
     let page: StreamRecord[] = [];
     let next = 0;
     let loadedAt = 0;
@@ -142,14 +148,29 @@ export class StreamMonitor {
     const worker = async () => {
       for (let record = take(); record !== null; record = take()) {
         const domain = record.domain;
-        await this.pollStream(domain, stats, record, loadedAt).catch((err: Error) => this.deps.log.error(`[${domain}] poll failed: ${err.message}`));
+        await this.checkStream(domain, decided, stats, record, loadedAt).catch((err: Error) => this.deps.log.error(`[${domain}] poll failed: ${err.message}`));
       }
     };
     await Promise.all(Array.from({ length: this.settings.http.concurrency }, worker));
+    // Sent once every check of the cycle is done, so each room gets them in its own order
+    // whatever order the servers answered in (a hanging server delays them by at most the
+    // request deadline).
+    await this.send(decided);
     return stats;
   }
 
-  async pollStream(domain: string, stats?: CycleStats, preloaded?: StreamRecord, loadedAt = -1): Promise<void> {
+  /** A status just fetched (by `!subscribe`) taken as the stream's first observation, if it has none yet. */
+  async recordFirstObservation(domain: string, status: StatusObservation): Promise<void> {
+    await this.withLock(domain, async () => {
+      const record = this.deps.store.get(domain);
+      if (record === null || record.initialized) return;
+      const decided: DecidedNotices[] = [];
+      await this.apply(record, observe(record, status, this.now(), this.settings.rules), decided);
+      await this.send(decided);
+    });
+  }
+
+  private async checkStream(domain: string, decided: DecidedNotices[], stats?: CycleStats, preloaded?: StreamRecord, loadedAt = -1): Promise<void> {
     await this.withLock(domain, async () => {
       const fresh = preloaded !== undefined && (this.lastWrite.get(domain) ?? -1) < loadedAt;
       const record = fresh ? preloaded : this.deps.store.get(domain);
@@ -157,7 +178,7 @@ export class StreamMonitor {
       const rules = this.settings.rules;
       if (!shouldQuery(record, this.now(), rules)) {
         if (stats) stats.skipped++;
-        await this.apply(record, observeSkip(record, this.now(), rules));
+        await this.apply(record, observeSkip(record, this.now(), rules), decided);
         return;
       }
       if (stats) stats.queried++;
@@ -165,27 +186,30 @@ export class StreamMonitor {
       if (!status.ok) {
         if (this.stopping) return;
         if (stats) stats.failed++;
-        this.deps.log.warn(`[${domain}] status check failed (${record.failureCount + 1} in a row): ${status.error}`);
-        await this.apply(record, observeFailure(record, this.now(), rules));
+        this.deps.log.warn(`[${domain}] status check failed (${record.failureCount + 1} in a row): ${status.failure.detail}`);
+        await this.apply(record, observeFailure(record, this.now(), rules), decided);
         return;
       }
       const outcome = observe(record, status.value, this.now(), rules);
       if (stats) stats.notices += outcome.notices.length;
-      await this.apply(record, outcome);
+      await this.apply(record, outcome, decided);
     });
   }
 
-  /** `/api/status` fetched and validated; any failure is an error string. */
-  async fetchStatus(domain: string): Promise<Parsed<StatusObservation>> {
+  /** `/api/status` fetched and validated; a failure says why (log detail and words for a room). */
+  async fetchStatus(domain: string): Promise<StatusCheck> {
+    let body: Buffer;
     try {
       const res = await this.deps.fetcher.get(domain, "/api/status", this.settings.http.maxJsonBytes);
-      if (res.status !== 200) return { ok: false, error: `HTTP ${res.status}` };
-      const json = parseJson(res.body);
-      if (!json.ok) return json;
-      return parseStatus(json.value, this.settings.limits);
+      if (res.status !== 200) return { ok: false, failure: httpStatusFailure(res.status) };
+      body = res.body;
     } catch (err) {
-      return { ok: false, error: (err as Error).message };
+      return { ok: false, failure: fetchFailure(err instanceof Error ? err : new Error(String(err))) };
     }
+    const json = parseJson(body);
+    if (!json.ok) return { ok: false, failure: notOwncastFailure(json.error) };
+    const status = parseStatus(json.value, this.settings.limits);
+    return status.ok ? status : { ok: false, failure: notOwncastFailure(status.error) };
   }
 
   private async fetchServerInfo(domain: string): Promise<{ name: string; tags: string[] } | null> {
@@ -220,8 +244,8 @@ export class StreamMonitor {
     }
   }
 
-  /** Stores the outcome (only if it changed anything) and delivers its notices. */
-  private async apply(previous: StreamRecord, outcome: Outcome): Promise<void> {
+  /** Stores the outcome (only if it changed anything) and adds its notices to `decided`. */
+  private async apply(previous: StreamRecord, outcome: Outcome, decided: DecidedNotices[]): Promise<void> {
     const domain = previous.domain;
     const record = outcome.record;
     for (const line of outcome.log) this.deps.log.info(`[${domain}] ${line}`);
@@ -233,24 +257,30 @@ export class StreamMonitor {
       }
     }
     if (outcome.remove) {
-      const rooms = this.deps.store.roomsOf(domain);
-      await this.deliver(domain, rooms, outcome.notices, record);
       this.lastWrite.set(domain, ++this.writes);
-      this.deps.store.removeStream(domain);
-      this.deps.log.info(`[${domain}] removed with its ${rooms.length} subscription(s)`);
+      const subscribers = this.deps.store.removeStream(domain);
+      this.deps.log.info(`[${domain}] removed with its ${subscribers.length} subscription(s)`);
+      decided.push({ domain, subscribers, notices: outcome.notices, record });
       return;
     }
     if (!sameRecord(previous, record)) {
       this.lastWrite.set(domain, ++this.writes);
       this.deps.store.save(record);
     }
-    if (outcome.notices.length > 0) await this.deliver(domain, this.deps.store.roomsOf(domain), outcome.notices, record);
+    if (outcome.notices.length > 0) decided.push({ domain, subscribers: this.deps.store.subscribersOf(domain), notices: outcome.notices, record });
   }
 
-  private async deliver(domain: string, rooms: string[], notices: Notice[], record: StreamRecord): Promise<void> {
+  /** Words the decided notices (uploading thumbnails) and sends them in each room's order. */
+  private async send(decided: DecidedNotices[]): Promise<void> {
+    if (decided.length === 0) return;
+    const deliveries = await Promise.all(decided.map((d) => this.word(d)));
+    await sendInSubscriptionOrder(deliveries, this.deps.sink, this.deps.log);
+  }
+
+  private async word({ domain, subscribers, notices, record }: DecidedNotices): Promise<StreamDelivery> {
+    const messages: StreamDelivery["messages"] = [];
     for (const notice of notices) {
       let message: FormattedMessage;
-      let msgtype: string = this.settings.noticeMsgtype;
       if (notice.kind === "live" || notice.kind === "title") {
         const thumbnailUri = notice.kind === "live" && this.settings.thumbnail ? await this.fetchThumbnail(domain) : null;
         message = formatStreamNotice(notice.kind, {
@@ -263,14 +293,12 @@ export class StreamMonitor {
         });
       } else {
         message = formatCleanupNotice(notice, domain);
-        msgtype = "m.notice";
       }
-      const content = messageContent(message, msgtype);
-      const results = await Promise.allSettled(rooms.map((room) => this.deps.sink.send(room, content)));
-      const failed = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
-      for (const f of failed) this.deps.log.warn(`[${domain}] could not send a ${notice.kind} notice: ${(f.reason as Error)?.message ?? f.reason}`);
-      this.deps.log.info(`[${domain}] ${notice.kind} notice: ${results.length - failed.length} sent, ${failed.length} failed`);
+      // One msgtype for every notice to a room: m.text by default, which notifies (the original
+      // sent all of them as m.text; the cleanup warning is worth an alert most of all).
+      messages.push({ kind: notice.kind, content: messageContent(message, this.settings.noticeMsgtype) });
     }
+    return { domain, subscribers, messages };
   }
 
   /** POST /webhook/<token> (the route is POST only): an Owncast webhook for one stream. */
@@ -302,7 +330,9 @@ export class StreamMonitor {
       if (action.kind === "ignore") return json(202, { ignored: action.reason });
       const outcome = observe(current, action.observation, this.now(), this.settings.rules);
       if (action.name !== null) outcome.record.name = action.name;
-      await this.apply(current, outcome);
+      const decided: DecidedNotices[] = [];
+      await this.apply(current, outcome, decided);
+      await this.send(decided);
       return json(200, { ok: true, notices: outcome.notices.length });
     });
   }

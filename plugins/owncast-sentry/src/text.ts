@@ -34,10 +34,13 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
 }
 
-/** "1 second", "3 minutes", "2 hours", "83 days": the original's `_format_duration` units. */
-export function formatDuration(ms: number): string {
+/**
+ * "1 second", "3 minutes", "2 hours", "83 days": the original's `_format_duration` units.
+ * `qualifier` goes between number and unit: "7 more days", as the original's cleanup warning.
+ */
+export function formatDuration(ms: number, qualifier?: string): string {
   const seconds = Math.max(0, Math.floor(ms / 1000));
-  const unit = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  const unit = (n: number, word: string) => `${n} ${qualifier === undefined ? "" : `${qualifier} `}${word}${n === 1 ? "" : "s"}`;
   if (seconds < 60) return unit(seconds, "second");
   if (seconds < 3600) return unit(Math.floor(seconds / 60), "minute");
   if (seconds < 86400) return unit(Math.floor(seconds / 3600), "hour");

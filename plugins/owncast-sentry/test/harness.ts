@@ -54,7 +54,7 @@ export function testConfig(port: number, extra: Record<string, unknown> = {}): R
     poll_interval_seconds: 6,
     min_notification_interval_seconds: 120,
     offline_grace_seconds: 42,
-    unknown_after_failures: 15,
+    unknown_after_seconds: 96,
     cleanup_warning_after_seconds: 830,
     cleanup_remove_after_seconds: 900,
     backoff: [

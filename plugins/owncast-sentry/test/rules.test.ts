@@ -105,9 +105,12 @@ describe("unreachable instances", () => {
     const r = record({ failureCount: 7, firstFailureAt: T - 8 * MIN, lastAttemptAt: T - MIN });
     expect(observeSkip(r, T, rules).record.failureCount).toBe(7);
   });
-  it("Unknown after more than 15 failures in a row", () => {
-    expect(streamStatus(record({ failureCount: 15, lastConnectTime: "x" }), rules)).toBe("online");
-    expect(streamStatus(record({ failureCount: 16, lastConnectTime: "x" }), rules)).toBe("unknown");
+  it("Unknown once no check has succeeded for 16 minutes, however few checks failed", () => {
+    // Last success one poll interval before the first failure, at T - 16 min.
+    const failing = record({ failureCount: 9, firstFailureAt: T - 15 * MIN, lastConnectTime: "x" });
+    expect(streamStatus(failing, T - 1, rules)).toBe("online");
+    expect(streamStatus(failing, T, rules)).toBe("unknown");
+    expect(streamStatus(record({ failureCount: 40, lastConnectTime: "x" }), T, rules)).toBe("online");
   });
   it("warns once when crossing 83 days, even between polls, and removes at 90", () => {
     const start = T - 83 * 86400_000 - 5 * MIN;

@@ -1,6 +1,6 @@
 // Scenario tests: a real OwncastSentry instance, a real SQLite file, the simulated Owncast over
 // loopback HTTP, and a scripted clock with the original's timings scaled down through config
-// (interval 120 s, grace 42 s, warning 830 s, removal 900 s).
+// (interval 120 s, grace 42 s, Unknown 96 s, warning 830 s, removal 900 s).
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Harness, ROOM, testConfig } from "./harness.js";
@@ -41,11 +41,36 @@ describe("commands", () => {
     expect(h.lastReply()).toBe("This room is already subscribed to notifications for stream.test.");
   });
 
-  it("refuses a domain that does not answer like Owncast", async () => {
-    h.sim.add("notowncast.test", { mode: "garbage" });
+  it("the check !subscribe makes is the stream's first observation, recorded before the reply, so going live right after it is announced", async () => {
+    const s = h.sim.add("stream.test", { name: "Quick" });
     await h.start();
-    await h.say("!subscribe notowncast.test");
-    expect(h.lastReply()).toMatch(/^The URL you supplied does not appear to be a valid Owncast instance/);
+    await h.say("!subscribe stream.test");
+    expect(s.count("/api/status")).toBe(1);
+    expect(h.query("SELECT initialized FROM streams")).toEqual([{ initialized: 1 }]);
+    s.goLive("right away");
+    await h.poll();
+    expect(bodies()).toEqual([`🎥 Quick is now live!\nStream Title: right away\n\nTo tune in, visit: http://stream.test:${h.sim.port}/`]);
+  });
+
+  it("refuses a domain that does not answer like Owncast, saying what the check saw in words for whoever typed it", async () => {
+    h.sim.add("notowncast.test", { mode: "garbage" });
+    h.sim.add("closes.test", { mode: "unreachable" });
+    h.sim.add("broken.test", { mode: "http500" });
+    await h.start();
+    const refusal = "The URL you supplied does not appear to be a valid Owncast instance. You may have specified an invalid domain, or the instance is offline.";
+    const answers: string[] = [];
+    for (const domain of ["notowncast.test", "closes.test", "broken.test", "nobody.test"]) {
+      await h.say(`!subscribe ${domain}`);
+      answers.push(h.lastReply());
+    }
+    expect(answers).toEqual([
+      `${refusal} (Checked notowncast.test: the server answered, but not like an Owncast server.)`,
+      `${refusal} (Checked closes.test: the server closed the connection before answering.)`,
+      `${refusal} (Checked broken.test: the server reported an error (HTTP 500); it may be down, try again later.)`,
+      `${refusal} (Checked nobody.test: the server has no Owncast status page (HTTP 404 Not Found).)`,
+    ]);
+    const replies = h.messages().filter((m) => "m.relates_to" in m.content);
+    expect(replies.map((m) => m.content["msgtype"])).toEqual(["m.notice", "m.notice", "m.notice", "m.notice"]);
     expect(h.query("SELECT * FROM subscriptions")).toEqual([]);
   });
 
@@ -280,6 +305,31 @@ describe("notification rules", () => {
   });
 });
 
+describe("order of notices", () => {
+  it("streams going live in one cycle are announced in the order each room subscribed, whatever order the servers answer in", async () => {
+    // The first subscription answers last: sent as they arrived, it would come last.
+    const slow = h.sim.add("zulu.test", { name: "Zulu", answerDelayMs: 200 });
+    const mid = h.sim.add("alpha.test", { name: "Alpha", answerDelayMs: 50 });
+    const fast = h.sim.add("mike.test", { name: "Mike" });
+    await h.start();
+    const other = "!other:test.local";
+    for (const domain of ["zulu.test", "alpha.test", "mike.test"]) await h.say(`!subscribe ${domain}`);
+    for (const domain of ["mike.test", "zulu.test"]) await h.say(`!subscribe ${domain}`, "@admin:test.local", other);
+    slow.goLive("one");
+    mid.goLive("two");
+    fast.goLive("three");
+    await h.poll();
+    const port = h.sim.port;
+    const notice = (name: string, domain: string, title: string) => [
+      "m.text",
+      `🎥 ${name} is now live!\nStream Title: ${title}\n\nTo tune in, visit: http://${domain}:${port}/`,
+    ];
+    const seen = (room: string) => h.notices(room).map((c) => [c["msgtype"], c["body"]]);
+    expect(seen(ROOM)).toEqual([notice("Zulu", "zulu.test", "one"), notice("Alpha", "alpha.test", "two"), notice("Mike", "mike.test", "three")]);
+    expect(seen(other)).toEqual([notice("Mike", "mike.test", "three"), notice("Zulu", "zulu.test", "one")]);
+  });
+});
+
 describe("hostile and broken instances", () => {
   it("names, titles and tags are one line, truncated to Owncast's limits and cannot inject formatting", async () => {
     const s = await subscribed("evil.test", {
@@ -328,7 +378,7 @@ describe("hostile and broken instances", () => {
 });
 
 describe("unreachable instances", () => {
-  it("backs off progressively; skipped polls are not failures; Unknown after 15 failures", async () => {
+  it("backs off progressively; skipped polls are not failures", async () => {
     const s = await subscribed();
     s.set({ mode: "unreachable" });
     const attempts: number[] = [];
@@ -341,18 +391,40 @@ describe("unreachable instances", () => {
     // every 6 s for 30 s, then 12 s until 60, 18 s until 90, 30 s until 180, then 90 s
     expect(attempts).toEqual([0, 6, 12, 18, 24, 36, 48, 66, 84, 114, 144, 174]);
     expect(h.query("SELECT failure_counter FROM streams")).toEqual([{ failure_counter: 12 }]);
-    const failuresAfter = async (n: number) => {
-      const failures = () => (h.query("SELECT failure_counter FROM streams")[0] as { failure_counter: number }).failure_counter;
-      for (let i = 0; i < 100 && failures() < n; i++) {
-        h.clock.advance(6);
-        await h.poll();
-      }
-      expect(failures()).toBe(n);
+  });
+
+  it("shows Unknown and leaves !live on the original's 16-minute timeline, however the backoff spaces the checks", async () => {
+    // The original's timings: 60-s polls, its backoff, Unknown after 960 s without a success.
+    const s = h.sim.add("stream.test", { name: "Logal Stream" });
+    await h.start({ config: { http: testConfig(await portOf(h))["http"] } });
+    await h.say("!subscribe stream.test");
+    s.goLive("marathon");
+    await h.poll(); // go-live notice; the last successful check, at minute 0
+    s.set({ mode: "unreachable" });
+    const attempts: number[] = [];
+    const seen: { minute: number; status: string; listedLive: boolean }[] = [];
+    const expected: typeof seen = [];
+    let originalCounter = 0;
+    for (let minute = 1; minute <= 40; minute++) {
+      h.clock.advance(60);
+      const before = s.count("/api/status");
+      await h.poll();
+      if (s.count("/api/status") > before) attempts.push(minute);
       await h.say("!subscriptions");
-      return h.lastReply();
-    };
-    expect(await failuresAfter(15)).toContain("Status: Offline");
-    expect(await failuresAfter(16)).toContain("Status: Unknown (instance unreachable)");
+      const status = /Status: ([^\n]*)/.exec(h.lastReply())![1]!;
+      await h.say("!live");
+      seen.push({ minute, status, listedLive: h.lastReply().startsWith("Live Owncast instances (1):") });
+      // The original (v1.1.0): failure_counter rose every cycle, failed or skipped by its
+      // backoff, and Status was Unknown while the counter was above 15.
+      originalCounter++;
+      const unknown = originalCounter > 15;
+      expected.push({ minute, status: unknown ? "Unknown (instance unreachable)" : `Online for ${minute} minute${minute === 1 ? "" : "s"}`, listedLive: !unknown });
+    }
+    expect(seen).toEqual(expected);
+    expect(seen.find((x) => x.status.startsWith("Unknown"))!.minute).toBe(16);
+    // No check landed at minute 16: the clock, not a failed check, turned the status.
+    expect(attempts).toEqual([1, 2, 3, 4, 5, 7, 9, 12, 15, 20, 25, 30]);
+    expect(bodies()).toHaveLength(1);
   });
 
   it("warns the rooms once when crossing the warning threshold and removes the subscription at the removal threshold", async () => {
@@ -363,15 +435,64 @@ describe("unreachable instances", () => {
       h.clock.advance(37); // polls never land exactly on the thresholds
       await h.poll();
     }
-    const texts = bodies();
-    expect(texts).toHaveLength(2);
-    expect(texts[0]).toBe(
-      "⚠️ Warning: Subscription Cleanup Scheduled\n\nThe Owncast instance at stream.test has been unreachable for 13 minutes. If it remains unreachable for 1 minute more (15 minutes total), this subscription will be automatically removed.",
-    );
-    expect(texts[1]).toMatch(/^🗑️ Subscription Automatically Removed\n\nThe Owncast instance at stream.test has been unreachable for 15 minutes/);
-    expect(texts[1]).toContain("run !subscribe stream.test");
+    // Worded from the configured thresholds (830 s and 900 s), in the original's sentence.
+    expect(h.notices().map((c) => [c["msgtype"], c["body"]])).toEqual([
+      [
+        "m.text",
+        "⚠️ Warning: Subscription Cleanup Scheduled\n\nThe Owncast instance at stream.test has been unreachable for 13 minutes. If it remains unreachable for 1 more minute (15 minutes total), this subscription will be automatically removed.",
+      ],
+      [
+        "m.text",
+        "🗑️ Subscription Automatically Removed\n\nThe Owncast instance at stream.test has been unreachable for 15 minutes and has been automatically removed from subscriptions in this room.\n\nIf the instance comes online again and you want to resubscribe, run !subscribe stream.test.",
+      ],
+    ]);
     expect(h.query("SELECT * FROM subscriptions")).toEqual([]);
     expect(h.query("SELECT * FROM streams")).toEqual([]);
+  });
+
+  it("the cleanup warning and removal notice are the original's words and alert the room as m.text, on the real 83 and 90 days", async () => {
+    const s = h.sim.add("stream.test", { name: "Logal Stream" });
+    const config = testConfig(await portOf(h));
+    delete config["cleanup_warning_after_seconds"];
+    delete config["cleanup_remove_after_seconds"];
+    await h.start({ config });
+    await h.say("!subscribe stream.test");
+    await h.say("!subscribe stream.test", "@admin:test.local", "!other:test.local");
+    s.set({ mode: "unreachable" });
+    for (let day = 0; day <= 100 && h.query("SELECT * FROM streams").length > 0; day++) {
+      await h.poll();
+      h.clock.advance(86400);
+    }
+    const sent = h.messages().filter((m) => !("m.relates_to" in m.content));
+    const warning =
+      "⚠️ Warning: Subscription Cleanup Scheduled\n\nThe Owncast instance at stream.test has been unreachable for 83 days. If it remains unreachable for 7 more days (90 days total), this subscription will be automatically removed.";
+    const removal =
+      "🗑️ Subscription Automatically Removed\n\nThe Owncast instance at stream.test has been unreachable for 90 days and has been automatically removed from subscriptions in this room.\n\nIf the instance comes online again and you want to resubscribe, run !subscribe stream.test.";
+    for (const room of [ROOM, "!other:test.local"]) {
+      expect(sent.filter((m) => m.roomId === room).map((m) => [m.content["msgtype"], m.content["body"]])).toEqual([
+        ["m.text", warning],
+        ["m.text", removal],
+      ]);
+    }
+    expect(String(sent.at(-1)!.content["formatted_body"])).toContain("run <code>!subscribe stream.test</code>.");
+  });
+
+  it("notice_msgtype: m.notice makes the cleanup notices quiet along with the stream notices", async () => {
+    const s = h.sim.add("stream.test");
+    await h.start({ config: testConfig(await portOf(h), { notice_msgtype: "m.notice" }) });
+    await h.say("!subscribe stream.test");
+    s.goLive("quiet");
+    await h.poll();
+    s.set({ mode: "unreachable" });
+    for (let i = 0; i < 100 && h.query("SELECT * FROM streams").length > 0; i++) {
+      h.clock.advance(37);
+      await h.poll();
+    }
+    expect(h.notices().map((c) => [c["msgtype"], String(c["body"]).split("\n")[0]])).toEqual([
+      ["m.notice", "🎥 stream.test is now live!"],
+      ["m.notice", "⚠️ Warning: Subscription Cleanup Scheduled"],
+      ["m.notice", "🗑️ Subscription Automatically Removed"],
+    ]);
   });
 
   it("stopping the instance in the middle of a poll records no failure", async () => {
