@@ -8,7 +8,10 @@ import {
   type ClientMethod,
   type ClientParams,
   type ClientResult,
+  type HandlerKind,
   type LogLevel,
+  type MetricsRuntime,
+  type PluginMetricSpec,
   type MatrixEvent,
   type PluginContext,
   type PluginLogger,
@@ -36,10 +39,43 @@ export interface TestContextOptions {
   /** Answers a call; the default gives each send a fresh `$eventN` id and empty/default results. */
   answer?: <M extends ClientMethod>(method: M, params: ClientParams<M>) => ClientResult<M> | Promise<ClientResult<M>>;
   bundleFiles?: Record<string, Uint8Array | string>;
+  /** Give the plugin a metrics runtime that records what it reports (TestContext.metrics). */
+  metrics?: boolean;
+}
+
+/** What a plugin reported to the host's metrics in a test. */
+export interface RecordedMetrics {
+  runtime: MetricsRuntime;
+  defined: PluginMetricSpec[];
+  handled: Array<{ kind: HandlerKind; name: string; failed: boolean }>;
+  /** A counter's or gauge's current value for exactly these labels (0 when never reported); a histogram's count. */
+  value(name: string, labels?: Record<string, string>): number;
+}
+
+function recordingMetrics(): RecordedMetrics {
+  const defined: PluginMetricSpec[] = [];
+  const handled: RecordedMetrics["handled"] = [];
+  const values = new Map<string, number>();
+  const key = (name: string, labels: Record<string, string>) => `${name}${JSON.stringify(Object.entries(labels).sort())}`;
+  return {
+    defined,
+    handled,
+    value: (name, labels = {}) => values.get(key(name, labels)) ?? 0,
+    runtime: {
+      handled: (kind, name, _seconds, failed) => void handled.push({ kind, name, failed }),
+      define: (spec) => void defined.push(spec),
+      record: (name, op, value, labels) => {
+        const k = key(name, labels);
+        values.set(k, op === "set" ? value : op === "observe" ? (values.get(k) ?? 0) + 1 : (values.get(k) ?? 0) + value);
+      },
+    },
+  };
 }
 
 export interface TestContext {
   ctx: PluginContext;
+  /** Present with `metrics: true`. */
+  metrics: RecordedMetrics | null;
   calls: RecordedCall[];
   logs: RecordedLog[];
   /** Calls of one method, typed. */
@@ -85,7 +121,9 @@ export function createTestContext(options: TestContextOptions = {}): TestContext
   };
   const log: PluginLogger = { trace: record("trace"), debug: record("debug"), info: record("info"), warn: record("warn"), error: record("error") };
   const files = options.bundleFiles ?? {};
+  const metrics = options.metrics ? recordingMetrics() : null;
   const ctx: PluginContext = {
+    ...(metrics ? { metrics: metrics.runtime } : {}),
     contractVersion: CONTRACT_VERSION,
     instanceId: options.instanceId ?? "test-instance",
     userId: options.userId ?? "@bot:test.local",
@@ -106,6 +144,7 @@ export function createTestContext(options: TestContextOptions = {}): TestContext
   };
   return {
     ctx,
+    metrics,
     calls,
     logs,
     callsOf: <M extends ClientMethod>(method: M) => calls.filter((c) => c.method === method).map((c) => c.params as ClientParams<M>),

@@ -30,6 +30,13 @@ export class OwncastSentry extends Plugin {
     return MIGRATIONS;
   }
 
+  // Exported as botyard_plugin_owncast_* when the operator has metrics on (no-ops otherwise).
+  private readonly metricChecks = this.metrics.counter("owncast_status_checks_total", "Stream status checks made by poll cycles", ["outcome"]);
+  private readonly metricCycle = this.metrics.histogram("owncast_poll_cycle_seconds", "Duration of a poll cycle over every subscribed stream", [], [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60]);
+  private readonly metricStreams = this.metrics.gauge("owncast_streams", "Streams with at least one subscribed room");
+  private readonly metricNotices = this.metrics.counter("owncast_notices_total", "Notices decided (go-live, title change, cleanup), by what noticed them", ["source"]);
+  private readonly metricWebhooks = this.metrics.counter("owncast_webhooks_total", "Webhook deliveries: accepted, ignored (not an event that matters) or refused", ["outcome"]);
+
   override setup(): void {
     this.command({
       name: "subscribe",
@@ -45,7 +52,15 @@ export class OwncastSentry extends Plugin {
     });
     this.command({ name: "subscriptions", help: "Lists all stream subscriptions in this room.", handler: (ctx) => this.listSubscriptions(ctx) });
     this.command({ name: "live", help: "Lists currently live streams in this room.", handler: (ctx) => this.listLive(ctx) });
-    this.web.post("/webhook/:token", (req) => this.monitor.handleWebhook(req.params["token"] ?? "", req));
+    this.web.post("/webhook/:token", async (req) => {
+      const res = await this.monitor.handleWebhook(req.params["token"] ?? "", req);
+      this.metricWebhooks.inc({ outcome: res.status === 200 ? "accepted" : res.status === 202 ? "ignored" : "refused" });
+      if (res.status === 200 && typeof res.body === "string") {
+        const notices = (JSON.parse(res.body) as { notices?: unknown }).notices;
+        if (typeof notices === "number" && notices > 0) this.metricNotices.inc({ source: "webhook" }, notices);
+      }
+      return res;
+    });
   }
 
   override start(): void {
@@ -84,7 +99,13 @@ export class OwncastSentry extends Plugin {
 
   /** One poll cycle now (the schedule calls it; tests and benches too). */
   async pollNow() {
+    const done = this.metricCycle.startTimer();
     const stats = await this.monitor.pollAll();
+    done();
+    this.metricChecks.inc({ outcome: "ok" }, stats.queried - stats.failed);
+    this.metricChecks.inc({ outcome: "failed" }, stats.failed);
+    this.metricStreams.set(stats.streams);
+    if (stats.notices > 0) this.metricNotices.inc({ source: "poll" }, stats.notices);
     this.log.debug(`poll cycle: ${JSON.stringify(stats)}`);
     return stats;
   }

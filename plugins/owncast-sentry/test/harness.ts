@@ -100,6 +100,7 @@ export class Harness {
       config: this.config,
       db: this.db as unknown as SqlDatabase,
       webappUrl: this.webappUrl,
+      metrics: true,
       answer: <M extends ClientMethod>(method: M, params: ClientParams<M>) => this.answer(method, params) as ClientResult<M>,
     });
     this.plugin = new TestSentry(loopbackResolver, this.clock.now);

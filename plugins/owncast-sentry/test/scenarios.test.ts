@@ -536,6 +536,10 @@ describe("webhooks", () => {
     expect(bodies()).toEqual([expect.stringMatching(/^🎥 Logal Stream is now live!\nStream Title: hooked/)]);
     await h.poll();
     expect(bodies()).toHaveLength(1);
+    expect((await deliver(s.webhook("STREAM_STARTED"), {}, "0".repeat(32))).status).toBe(404);
+    const metrics = h.test.metrics!;
+    expect([metrics.value("owncast_webhooks_total", { outcome: "accepted" }), metrics.value("owncast_webhooks_total", { outcome: "refused" })]).toEqual([1, 1]);
+    expect(metrics.value("owncast_notices_total", { source: "webhook" })).toBe(1);
   });
 
   it("STREAM_STOPPED then STREAM_STARTED inside the grace with the same title sends nothing", async () => {
@@ -629,3 +633,23 @@ async function portOf(harness: Harness): Promise<number> {
   if (harness.sim.port === 0) await harness.sim.start();
   return harness.sim.port;
 }
+
+describe("metrics", () => {
+  it("counts status checks, notices and poll cycles for the host's Prometheus endpoint", async () => {
+    const s = await subscribed("stream.test");
+    const m = () => h.test.metrics!;
+    await h.poll();
+    expect(m().value("owncast_status_checks_total", { outcome: "ok" })).toBe(1);
+    expect(m().value("owncast_streams")).toBe(1);
+    s.goLive("metrics on air");
+    h.clock.advance(120);
+    await h.poll();
+    expect(m().value("owncast_notices_total", { source: "poll" })).toBe(1);
+    s.set({ mode: "http500" });
+    h.clock.advance(120);
+    await h.poll();
+    expect(m().value("owncast_status_checks_total", { outcome: "failed" })).toBe(1);
+    expect(m().value("owncast_poll_cycle_seconds")).toBeGreaterThanOrEqual(3);
+    expect(m().defined.map((d) => d.name).sort()).toEqual(["owncast_notices_total", "owncast_poll_cycle_seconds", "owncast_status_checks_total", "owncast_streams"]);
+  });
+});
