@@ -3,7 +3,7 @@ import { yaml } from "@codemirror/lang-yaml";
 import { EditorView, basicSetup } from "codemirror";
 
 export function createYamlEditor(parent: HTMLElement, text: string, label: string, onChange: (text: string) => void): EditorView {
-  return new EditorView({
+  const view = new EditorView({
     doc: text,
     parent,
     extensions: [
@@ -16,4 +16,8 @@ export function createYamlEditor(parent: HTMLElement, text: string, label: strin
       }),
     ],
   });
+  // A long config scrolls inside the editor; keyboard users must be able to reach that scroll box.
+  view.scrollDOM.tabIndex = 0;
+  view.scrollDOM.setAttribute("aria-label", `${label}, scrollable`);
+  return view;
 }
