@@ -65,7 +65,9 @@ export function effectiveConfigText(baseText: string | null, instanceText: strin
       const at = [...path, key];
       const current: unknown = doc.getIn(at, true);
       if (isMapping(value) && YAML.isMap(current)) mergeInto(at, value);
-      else doc.setIn(at, value);
+      // An unchanged value keeps the base's formatting (flow lists, quoting), so saving the
+      // effective config back gives the same text.
+      else if (JSON.stringify(YAML.isNode(current) ? current.toJSON() : current) !== JSON.stringify(value)) doc.setIn(at, value);
     }
   };
   mergeInto([], over);
