@@ -16,6 +16,8 @@ import { launchChromium, screenshot, seriousViolations } from "./web-admin/brows
 
 const PASSWORD = "web-admin-e2e-password";
 const PLUGIN = "org.botyard.owncastsentry";
+/** A 1x1 PNG for the avatar upload. */
+const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", "base64");
 const SIZES = [
   { name: "desktop", width: 1280, height: 800 },
   { name: "phone", width: 390, height: 844 },
@@ -160,6 +162,14 @@ for (const size of SIZES) {
       await page.getByText(new RegExp(`^Registered ${userId}`)).waitFor({ timeout: 30_000 });
       const card = page.getByRole("listitem").filter({ has: page.getByRole("heading", { name: new RegExp(`^${userId}`) }) });
       await card.getByText("connected", { exact: true }).waitFor({ timeout: 30_000 });
+      await card.getByLabel("Display name").fill(`Sentry ${size.name}`);
+      await card.getByRole("button", { name: "Set name" }).click();
+      await card.getByText("Saved.").waitFor();
+      await card.getByLabel("Avatar picture").setInputFiles({ name: "avatar.png", mimeType: "image/png", buffer: PNG });
+      await card.getByText("Avatar set.").waitFor({ timeout: 30_000 });
+      const saved = (await apiGet<{ id: string; displayname: string; avatar_url: string }[]>("/clients")).find((c) => c.id.startsWith(userId));
+      expect(saved?.displayname).toBe(`Sentry ${size.name}`);
+      expect(saved?.avatar_url).toMatch(/^mxc:\/\//);
       await noSeriousViolations();
       await shot("bot-accounts");
     });

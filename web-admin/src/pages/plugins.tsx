@@ -35,7 +35,8 @@ function UploadBox({ plugins, onUploaded }: { plugins: PluginJson[]; onUploaded:
       } catch (err) {
         if (err instanceof ApiCallError && err.errcode === "plugin_exists" && err.body) {
           const pluginId = String(err.body.plugin_id ?? "");
-          const using = plugins.find((p) => p.id === pluginId)?.instances.map((i) => i.id) ?? [];
+          // A replace restarts the instances that run; stopped ones just use the new code next time.
+          const using = plugins.find((p) => p.id === pluginId)?.instances.filter((i) => i.started).map((i) => i.id) ?? [];
           setPending({ file, pluginId, loadedVersion: String(err.body.loaded_version ?? "?"), version: String(err.body.version ?? "?"), instances: using });
           return `${pluginId} is already loaded; confirm below to replace it.`;
         }
@@ -94,7 +95,7 @@ function UploadBox({ plugins, onUploaded }: { plugins: PluginJson[]; onUploaded:
             Replace <strong>{pending.pluginId}</strong> {pending.loadedVersion} with {pending.version}?{" "}
             {pending.instances.length > 0
               ? `Its running instances restart: ${pending.instances.join(", ")}.`
-              : "No instance uses it."}
+              : "No running instance uses it."}
           </p>
           <button type="button" onClick={() => void upload(pending.file, true)}>
             Replace
