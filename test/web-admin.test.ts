@@ -237,7 +237,14 @@ for (const size of SIZES) {
       await page.getByRole("alert").filter({ hasText: /not allowed|read-only|readonly/i }).waitFor();
     });
 
-    it("stops and deletes the instance", async () => {
+    it("shows the running instance and the account on the dashboard, then stops and deletes the instance", async () => {
+      await nav("Dashboard");
+      const instanceLink = page.getByRole("link", { name: instanceId, exact: true });
+      await instanceLink.waitFor();
+      await page.getByRole("link", { name: new RegExp(`^@${botName}:`) }).waitFor();
+      await noSeriousViolations();
+      await shot("dashboard-running");
+      await instanceLink.click();
       await page.getByRole("button", { name: "Stop" }).click();
       await page.getByRole("heading", { name: new RegExp(`^${instanceId}\\s+stopped`) }).waitFor({ timeout: 30_000 });
       await page.getByRole("button", { name: "Delete instance" }).click();
