@@ -2,7 +2,7 @@
 // `npm start`: from a fresh clone to a running daemon on ./data/config.yaml.
 //   1. stop at once when Node is too old, or when a botyard already runs on ./data or its port
 //      (before the build rewrites the code a running daemon uses);
-//   2. npm ci when node_modules is missing, then the build (TypeScript, then plugin bundles);
+//   2. npm ci when node_modules is missing, then the build (TypeScript, plugin bundles, web admin page);
 //   3. on the first run, ./data/config.yaml from config.example.yaml (generated secret, generated
 //      admin password printed once and stored bcrypt-hashed);
 //   4. the shipped plugin bundles copied into the upload folder when new or rebuilt
@@ -86,6 +86,10 @@ if (passThrough.length > 0) {
   // One plugin that fails to bundle must not keep the daemon (and the plugins that did build) down.
   if (!run(process.execPath, [path.join(root, "scripts", "build-plugins.mjs")], { required: false })) {
     say("some plugin bundles did not build; starting with the ones that did");
+  }
+  // The daemon and its API work without the page, which then says how to build it.
+  if (!run(npm, ["run", "build:web-admin"], { required: false })) {
+    say("the web admin page did not build; the API works, the page answers with how to build it");
   }
 
   const { createFirstRunConfig, loadConfig } = await hostModule("config/index.js");

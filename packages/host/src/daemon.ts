@@ -55,6 +55,7 @@ export class Daemon {
   async start(): Promise<void> {
     if (this.state !== "new") throw new Error(`Daemon.start() called twice (state ${this.state})`);
     this.state = "starting";
+    const startedAt = Date.now();
     this.loaded = await loadConfig(this.options.configPath, this.options.load);
     this.config = this.loaded.config;
     const config = this.config;
@@ -139,6 +140,7 @@ export class Daemon {
       clients: this.clients,
       version,
       metrics: this.metrics,
+      startedAt,
     });
     if (this.metrics && config.metrics.listen) {
       const { startMetricsListener } = await import("./metrics/metrics-server.js");

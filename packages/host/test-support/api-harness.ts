@@ -25,6 +25,8 @@ export interface ApiHarnessOptions {
   accounts?: AccountCalls;
   /** Worker limits and timeouts of the instance supervisor. */
   supervisor?: Partial<Pick<InstanceSupervisorOptions, "maxMemoryBytes" | "memoryCheckIntervalMs" | "maxWebResponseBytes" | "webTimeoutMs">>;
+  /** The built web admin page to serve (default: the repository's web-admin/dist). */
+  webAdminDir?: string;
 }
 
 export interface ApiResponse {
@@ -102,7 +104,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
   });
   clients.attachSink(supervisor);
   const server = await startApiServer(
-    { config, store, logging, registry, supervisor, clients, version: "0.1.0-test", limits: options.limits, accounts: options.accounts },
+    { config, store, logging, registry, supervisor, clients, version: "0.1.0-test", limits: options.limits, accounts: options.accounts, webAdminDir: options.webAdminDir },
     { port: 0 },
   );
   const base = `http://127.0.0.1:${server.port}`;

@@ -1,5 +1,5 @@
-// The koa app: error mapping and auth as middleware written once, the plugin web endpoints and
-// paths.json outside the API prefix, then one route module per resource under /_matrix/maubot/v1.
+// The koa app: error mapping and auth as middleware written once, the plugin web endpoints,
+// paths.json and the web admin page outside the API prefix, then one route module per resource under /_matrix/maubot/v1.
 import Koa from "koa";
 import Router from "@koa/router";
 import { componentLogger } from "../logging/index.js";
@@ -23,6 +23,7 @@ import { registerHealthRoutes } from "./routes/health.js";
 import { registerInstanceRoutes } from "./routes/instances.js";
 import { registerPluginRoutes } from "./routes/plugins.js";
 import { TokenIssuer } from "./tokens.js";
+import { DEFAULT_WEB_ADMIN_DIR, webAdminMiddleware } from "./web-admin.js";
 
 export const API_PREFIX = "/_matrix/maubot/v1";
 
@@ -64,6 +65,14 @@ export function buildApi(deps: ApiDeps): ApiApp {
     ctx.body = { api_path: `${base}${API_PREFIX}` };
   });
   app.use(uiPaths.routes());
+  const uiBase = config.server.ui_base_path.replace(/\/+$/, "");
+  app.use(
+    webAdminMiddleware({
+      dir: deps.webAdminDir ?? DEFAULT_WEB_ADMIN_DIR,
+      base: uiBase,
+      reserved: [API_PREFIX, config.server.plugin_base_path.replace(/\/+$/, "")],
+    }),
+  );
 
   app.use(authMiddleware(API_PREFIX, context.tokens));
   const router = new Router({ prefix: API_PREFIX, sensitive: true });

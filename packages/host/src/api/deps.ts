@@ -55,6 +55,10 @@ export interface ApiDeps {
   version: string;
   /** The Prometheus metrics when `metrics.enabled` (null or absent: off). */
   metrics?: (MetricsExposition & ApiMetricsRecorder) | null;
+  /** When the daemon started (ms since the epoch), for GET /health's uptime; defaults to now. */
+  startedAt?: number;
+  /** The built web admin page (web-admin/dist); defaults to the repository's. */
+  webAdminDir?: string;
   /** Defaults to src/matrix/accounts.ts. */
   accounts?: AccountCalls;
   limits?: Partial<ApiLimits>;

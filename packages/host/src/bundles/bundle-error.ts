@@ -3,8 +3,8 @@
 import { ApiError, type ErrCode } from "../errors.js";
 
 export class BundleError extends ApiError {
-  constructor(errcode: ErrCode, message: string) {
-    super(errcode, message);
+  constructor(errcode: ErrCode, message: string, extra: Record<string, unknown> = {}) {
+    super(errcode, message, extra);
     this.name = "BundleError";
   }
 }

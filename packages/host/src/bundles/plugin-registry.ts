@@ -123,7 +123,12 @@ export class PluginRegistry {
       }
       const old = this.plugins.get(id);
       if (old && !options.allowOverride) {
-        throw new BundleError("plugin_exists", `Plugin ${id} is already loaded (version ${old.version}); allow replacing it to upload a new version.`);
+        throw new BundleError("plugin_exists", `Plugin ${id} is already loaded (version ${old.version}); allow replacing it to upload a new version.`, {
+          // botyard extension: which plugin, so a UI can name the instances a replace restarts.
+          plugin_id: id,
+          loaded_version: old.version,
+          version,
+        });
       }
       const codeDir = await extractBundle(bundle, this.options.codeDir);
       let path = join(this.options.uploadDir, `${id}-v${version}.mbp`);

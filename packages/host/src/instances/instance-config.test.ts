@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { makeBundle, testManifest } from "../../test-support/plugin-fixtures.js";
 import { readBundle } from "../bundles/bundle-reader.js";
-import { InstanceConfigError, mergeConfig, resolveInstanceConfig } from "./instance-config.js";
+import { InstanceConfigError, effectiveConfigText, mergeConfig, resolveInstanceConfig } from "./instance-config.js";
 
 const schema = {
   type: "object",
@@ -67,5 +67,30 @@ describe("instance config", async () => {
     clearTimeout(timer);
     expect(order).toEqual(["timer", "refused"]);
     await expect(resolveInstanceConfig(hostile, "name: aaaa\n")).resolves.toEqual({ name: "aaaa" });
+  });
+
+  describe("effective config text (what GET /instance answers with)", () => {
+    const base = "# How often to poll\npoll:\n  interval: 60 # seconds\n  jitter: 5\nrooms: [a, b]\n";
+
+    it("is the base config with the instance's values merged in, base comments and key order kept", () => {
+      const text = effectiveConfigText(base, "poll:\n  jitter: 1\nrooms: [c]\nextra: yes\n");
+      expect(text).toContain("# How often to poll");
+      expect(text).toContain("interval: 60 # seconds");
+      expect(YAML.parse(text)).toEqual({ poll: { interval: 60, jitter: 1 }, rooms: ["c"], extra: "yes" });
+      expect(text.indexOf("poll:")).toBeLessThan(text.indexOf("rooms:"));
+    });
+
+    it("is the base config for an empty instance config, and the same text when saved back", () => {
+      const text = effectiveConfigText(base, "");
+      expect(YAML.parse(text)).toEqual(YAML.parse(base));
+      expect(text).toContain("interval: 60 # seconds");
+      expect(effectiveConfigText(base, text)).toBe(text);
+    });
+
+    it("hides nothing stored: text that is not a mapping, or a bundle without a base config, comes back as it is", () => {
+      expect(effectiveConfigText(base, "a: [unclosed")).toBe("a: [unclosed");
+      expect(effectiveConfigText(base, "- a list\n")).toBe("- a list\n");
+      expect(effectiveConfigText(null, "x: 1\n")).toBe("x: 1\n");
+    });
   });
 });

@@ -19,3 +19,34 @@ export async function resolveInstanceConfig(bundle: Pick<Bundle, "baseConfig" | 
   if ("problem" in outcome) throw new InstanceConfigError(outcome.problem);
   return outcome.config;
 }
+
+/**
+ * The config an operator should see and edit, as maubot shows it: base-config.yaml (its comments
+ * and key order kept) with the instance's values merged in the way mergeConfig merges them.
+ * Text that does not parse as a mapping is returned as it is, so nothing stored is hidden.
+ */
+export function effectiveConfigText(baseText: string | null, instanceText: string): string {
+  if (baseText === null || baseText.trim() === "") return instanceText;
+  let over: unknown;
+  try {
+    over = instanceText.trim() === "" ? {} : YAML.parse(instanceText);
+  } catch {
+    return instanceText;
+  }
+  over ??= {};
+  if (!isMapping(over)) return instanceText;
+  const doc = YAML.parseDocument(baseText);
+  if (doc.errors.length > 0 || !YAML.isMap(doc.contents)) return instanceText;
+  const mergeInto = (path: string[], values: Record<string, unknown>) => {
+    for (const [key, value] of Object.entries(values)) {
+      const at = [...path, key];
+      const current: unknown = doc.getIn(at, true);
+      if (isMapping(value) && YAML.isMap(current)) mergeInto(at, value);
+      // An unchanged value keeps the base's formatting (flow lists, quoting), so saving the
+      // effective config back gives the same text.
+      else if (JSON.stringify(YAML.isNode(current) ? current.toJSON() : current) !== JSON.stringify(value)) doc.setIn(at, value);
+    }
+  };
+  mergeInto([], over);
+  return doc.toString();
+}
