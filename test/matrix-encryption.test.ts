@@ -3,7 +3,7 @@
 // goes back encrypted; after a daemon restart the bot keeps its device and identity key, still
 // answers, and has not uploaded a new batch of one-time keys; an undecryptable event is logged,
 // not dispatched; deleting the account removes its crypto store.
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { MatrixEvent } from "@botyard/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -154,6 +154,25 @@ describe("end-to-end encryption with the echo plugin on a real Synapse", () => {
     const countAfter = await oneTimeKeyCount(bot);
     expect(countAfter).toBeLessThanOrEqual(Math.max(countBefore, 50));
     expect(daemon.clients.status(bot.user_id).last_error).toBeNull();
+  }, 120_000);
+
+  it("goes on without encryption when the store cannot be read, and says what to do", async () => {
+    const storeFile = cryptoStoreFile(path.join(dir, "crypto"), bot.user_id);
+    await daemon.stop();
+    writeFileSync(storeFile, "damaged");
+    daemon = new Daemon({ configPath });
+    await daemon.start();
+    await waitFor(() => daemon.clients.status(bot.user_id).sync_ok, 30_000, "the bot to sync without its store");
+    expect(daemon.clients.status(bot.user_id).last_error).toMatch(/Encryption is off .*damaged.*delete .*\.store/);
+    // Unencrypted rooms still work.
+    const plainRoom = await user.createRoom([bot.user_id]);
+    await user.waitForJoin(plainRoom, bot.user_id);
+    await waitFor(() => daemon.supervisor.status("echo1").state === "running", 30_000, "echo1 to run again");
+    const id = await user.send(plainRoom, "!ping");
+    const reply = await user.waitForEvent(isReplyTo(id), 30_000, "a pong in the unencrypted room");
+    expect(user.encryptedIds.has(reply.event_id)).toBe(false);
+    // The damaged file is left for the operator, not overwritten.
+    expect(readFileSync(storeFile, "utf8")).toBe("damaged");
   }, 120_000);
 
   it("removes the crypto store with the account", async () => {
