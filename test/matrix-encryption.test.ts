@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Daemon } from "../packages/host/src/daemon.js";
 import { cryptoStoreFile } from "../packages/host/src/matrix/crypto/crypto-store.js";
 import { HS_URL, TestUser, clientRowFor, isReplyTo, registerUser, waitFor, type TestAccount } from "./support/synapse.js";
-import { addClient, echoInstance, pluginBundle, startTempDaemon } from "./support/daemon.js";
+import { addClient, runEchoInstance, startTempDaemon } from "./support/daemon.js";
 
 /** The bot device's ed25519 key as the homeserver publishes it. */
 async function publishedKey(user: TestUser, bot: TestAccount): Promise<string | undefined> {
@@ -77,9 +77,7 @@ describe("end-to-end encryption with the echo plugin on a real Synapse", () => {
     recordDispatches(daemon);
     expect(await addClient(daemon, clientRowFor(bot, HS_URL))).toBe(true);
     await user.waitForJoin(roomId, bot.user_id);
-    await daemon.registry.install(pluginBundle("echo"), { allowOverride: true });
-    await daemon.supervisor.create(echoInstance("echo1", bot.user_id));
-    await waitFor(() => daemon.supervisor.status("echo1").state === "running", 30_000, "echo1 to run");
+    await runEchoInstance(daemon, "echo1", bot.user_id);
   }, 120_000);
 
   afterAll(async () => {

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import type { Daemon } from "../../packages/host/src/daemon.js";
 import type { ClientRow, InstanceRow } from "../../packages/host/src/store/types.js";
+import { waitFor } from "./synapse.js";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -91,4 +92,11 @@ export function echoInstance(id: string, primaryUser: string, config = ""): Inst
     state: "stopped",
     last_error: null,
   };
+}
+
+/** Installs the echo bundle and runs an echo instance `id` on `primaryUser`; resolves once it runs. */
+export async function runEchoInstance(daemon: Daemon, id: string, primaryUser: string): Promise<void> {
+  await daemon.registry.install(pluginBundle("echo"), { allowOverride: true });
+  await daemon.supervisor.create(echoInstance(id, primaryUser));
+  await waitFor(() => daemon.supervisor.status(id).state === "running", 30_000, `${id} to run`);
 }
