@@ -107,10 +107,10 @@ export class Daemon {
       });
     }
     const metrics = this.metrics ?? undefined;
-    this.clients = new ClientPool({ logger: this.logging.logger, rows: this.store, metrics });
     this.clients = new ClientPool({
       logger: this.logging.logger,
       rows: this.store,
+      metrics,
       encryption: config.encryption.enabled
         ? { storeDir: config.encryption.store, pickleKey: config.encryption.pickle_key ?? loadOrCreatePickleKey(config.encryption.store) }
         : null,
