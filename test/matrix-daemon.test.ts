@@ -6,9 +6,8 @@ import { rmSync } from "node:fs";
 import AdmZip from "adm-zip";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Daemon } from "../packages/host/src/daemon.js";
-import type { InstanceRow } from "../packages/host/src/store/types.js";
 import { HS_URL, TestUser, clientRowFor, isReplyTo, registerUser, waitFor, type TestAccount } from "./support/synapse.js";
-import { addClient, pluginBundle, startTempDaemon } from "./support/daemon.js";
+import { addClient, echoInstance as instance, runEchoInstance, startTempDaemon } from "./support/daemon.js";
 
 /** A bundle whose plugin throws in start(), built by hand (a plain class is a valid PluginRuntime). */
 function failingBundle(): Buffer {
@@ -27,20 +26,6 @@ function failingBundle(): Buffer {
 `),
   );
   return zip.toBuffer();
-}
-
-function instance(id: string, primaryUser: string, config = ""): InstanceRow {
-  return {
-    id,
-    type: "org.botyard.echo",
-    enabled: true,
-    primary_user: primaryUser,
-    config,
-    database_engine: "sqlite",
-    isolated: false,
-    state: "stopped",
-    last_error: null,
-  };
 }
 
 describe("the daemon with echo instances on a real Synapse", () => {
@@ -73,9 +58,7 @@ describe("the daemon with echo instances on a real Synapse", () => {
     expect(await addClient(daemon, clientRowFor(bot, HS_URL, { displayname: "Echo Bot" }))).toBe(true);
     await user.waitForJoin(roomId, bot.user_id);
     await user.waitForJoin(adminRoom, bot.user_id);
-    await daemon.registry.install(pluginBundle("echo"), { allowOverride: true });
-    await daemon.supervisor.create(instance("echo1", bot.user_id));
-    await waitFor(() => daemon.supervisor.status("echo1").state === "running", 30_000, "echo1 to run");
+    await runEchoInstance(daemon, "echo1", bot.user_id);
   }, 120_000);
 
   afterAll(async () => {

@@ -66,8 +66,10 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** Sends `!ping` and resolves with the ms until the user's sync shows a reply to it from `from`. */
 export function pinger(client) {
   const waiting = new Map();
-  client.on(RoomEvent.Timeline, (event, room, toStart, removed) => {
+  client.on(RoomEvent.Timeline, async (event, room, toStart, removed) => {
     if (toStart || removed || !room || !client.isInitialSyncComplete()) return;
+    // An answer in an encrypted room is decrypted first (a client without crypto skips this).
+    if (event.isEncrypted()) await client.decryptEventIfNeeded(event);
     const target = event.getContent()?.["m.relates_to"]?.["m.in_reply_to"]?.event_id;
     const w = target && waiting.get(target);
     if (w && event.getSender() === w.from) {

@@ -9,7 +9,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import type { Daemon } from "../../packages/host/src/daemon.js";
-import type { ClientRow } from "../../packages/host/src/store/types.js";
+import type { ClientRow, InstanceRow } from "../../packages/host/src/store/types.js";
+import { waitFor } from "./synapse.js";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -76,4 +77,26 @@ export async function addClient(daemon: Daemon, row: ClientRow, timeoutMs = 30_0
   daemon.store.putClient(row);
   await daemon.clients.start(row);
   return daemon.clients.whenReady(row.id, timeoutMs);
+}
+
+/** An enabled echo instance row on the bot `primaryUser`, with `config` as its YAML. */
+export function echoInstance(id: string, primaryUser: string, config = ""): InstanceRow {
+  return {
+    id,
+    type: "org.botyard.echo",
+    enabled: true,
+    primary_user: primaryUser,
+    config,
+    database_engine: "sqlite",
+    isolated: false,
+    state: "stopped",
+    last_error: null,
+  };
+}
+
+/** Installs the echo bundle and runs an echo instance `id` on `primaryUser`; resolves once it runs. */
+export async function runEchoInstance(daemon: Daemon, id: string, primaryUser: string): Promise<void> {
+  await daemon.registry.install(pluginBundle("echo"), { allowOverride: true });
+  await daemon.supervisor.create(echoInstance(id, primaryUser));
+  await waitFor(() => daemon.supervisor.status(id).state === "running", 30_000, `${id} to run`);
 }

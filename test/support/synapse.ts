@@ -166,6 +166,8 @@ export async function startSyncing(client: MatrixClient, firstSyncTimeoutMs = 30
  */
 export class TestUser {
   readonly events: MatrixEvent[] = [];
+  /** Ids of the collected events that arrived encrypted (and were decrypted). */
+  readonly encryptedIds = new Set<string>();
   private waiters: Array<() => void> = [];
 
   private constructor(
@@ -178,17 +180,24 @@ export class TestUser {
   }
 
   /** Registers a random account and starts syncing (resolves after the first sync). */
-  static async create(prefix = "user", hs: string = HS_URL): Promise<TestUser> {
+  static async create(prefix = "user", hs: string = HS_URL, options: { encrypted?: boolean } = {}): Promise<TestUser> {
     const account = await registerUser(prefix, hs);
-    return TestUser.fromAccount(account, hs);
+    return TestUser.fromAccount(account, hs, options);
   }
 
-  static async fromAccount(account: TestAccount, hs: string = HS_URL): Promise<TestUser> {
+  /** With `encrypted`, the client runs matrix-js-sdk's Rust crypto (in memory) and decrypts what it collects. */
+  static async fromAccount(account: TestAccount, hs: string = HS_URL, options: { encrypted?: boolean } = {}): Promise<TestUser> {
     const client = createQuietClient(account, hs);
+    if (options.encrypted) await client.initRustCrypto({ useIndexedDB: false });
     const user = new TestUser(account, client);
-    client.on(RoomEvent.Timeline, (event, room, toStart, removed) => {
+    client.on(RoomEvent.Timeline, async (event, room, toStart, removed) => {
       if (toStart || removed || !room || !client.isInitialSyncComplete()) return;
       if (event.status !== null) return; // local echo; the real event follows from sync
+      if (event.isEncrypted()) {
+        await client.decryptEventIfNeeded(event);
+        if (event.isDecryptionFailure()) return;
+        user.encryptedIds.add(event.getId() ?? "");
+      }
       user.events.push(plain(event));
       const waiters = user.waiters;
       user.waiters = [];
@@ -201,6 +210,16 @@ export class TestUser {
   /** Creates a private room, inviting the given users. */
   async createRoom(invite: string[] = [], name?: string): Promise<string> {
     const res = await this.client.createRoom({ invite, name, preset: "private_chat" as never });
+    return res.room_id;
+  }
+
+  /** Creates a private room with encryption on (m.megolm.v1.aes-sha2), inviting the given users. */
+  async createEncryptedRoom(invite: string[] = []): Promise<string> {
+    const res = await this.client.createRoom({
+      invite,
+      preset: "private_chat" as never,
+      initial_state: [{ type: "m.room.encryption", state_key: "", content: { algorithm: "m.megolm.v1.aes-sha2" } }],
+    });
     return res.room_id;
   }
 

@@ -15,6 +15,7 @@ import { assertPortFree, takeDataLock, type DataLock } from "./startup-guard.js"
 import type { HostMetrics } from "./metrics/host-metrics.js";
 import type { MetricsListener } from "./metrics/metrics-server.js";
 import { HostStore } from "./store/index.js";
+import { loadOrCreatePickleKey } from "./matrix/crypto/crypto-store.js";
 import { hostVersion } from "./version.js";
 import { closeCheckThreads } from "./workers/bounded-checks.js";
 
@@ -108,7 +109,14 @@ export class Daemon {
       });
     }
     const metrics = this.metrics ?? undefined;
-    this.clients = new ClientPool({ logger: this.logging.logger, rows: this.store, metrics });
+    this.clients = new ClientPool({
+      logger: this.logging.logger,
+      rows: this.store,
+      metrics,
+      encryption: config.encryption.enabled
+        ? { storeDir: config.encryption.store, pickleKey: config.encryption.pickle_key ?? loadOrCreatePickleKey(config.encryption.store) }
+        : null,
+    });
     this.supervisor = new InstanceSupervisor({
       records: this.store,
       plugins: this.registry,

@@ -78,6 +78,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
     workers: { max_memory_mb: 512, max_web_response_mb: 16 },
     admin_room: null,
     metrics: { enabled: false, path: "/metrics", listen: null, secret: null },
+    encryption: { enabled: false, store: join(dir, "crypto"), pickle_key: null },
   };
   for (const d of [config.plugin_directories.upload, config.plugin_databases.sqlite, config.plugin_directories.trash!]) await mkdir(d, { recursive: true });
   const logging = createLogging(config.logging);

@@ -13,8 +13,10 @@ import { validateConfigData } from "./validate.js";
  * The shape of config.yaml after validation and defaults: the loaded BotyardConfig except where
  * loading resolves something (secret specs, `trash: delete`, token_expiry durations).
  */
-type RawConfig = Omit<BotyardConfig, "plugin_directories" | "server" | "homeservers" | "admins" | "metrics"> & {
+type RawConfig = Omit<BotyardConfig, "plugin_directories" | "server" | "homeservers" | "admins" | "metrics" | "encryption"> & {
   metrics: Omit<BotyardConfig["metrics"], "listen" | "secret"> & { listen: string | null; secret: SecretSpec | null };
+  encryption: Omit<BotyardConfig["encryption"], "pickle_key">;
+  crypto_db_pickle_key: SecretSpec | null;
   plugin_directories: Omit<BotyardConfig["plugin_directories"], "trash"> & { trash: string };
   server: Omit<BotyardConfig["server"], "unshared_secret" | "token_expiry"> & {
     unshared_secret: SecretSpec;
@@ -74,6 +76,14 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
     unsharedSecret = resolved.value;
   }
   secrets.push(unsharedSecret);
+
+  // crypto_db_pickle_key (null: the daemon keeps a generated key in the store folder)
+  let pickleKey: string | null = null;
+  if (data.crypto_db_pickle_key !== null) {
+    pickleKey = resolveSecret(data.crypto_db_pickle_key, "crypto_db_pickle_key", source).value;
+    if (pickleKey.length === 0) throw new ConfigError(`${label}: crypto_db_pickle_key is empty; give a secret or leave it out`);
+    secrets.push(pickleKey);
+  }
 
   // homeservers
   const homeservers: Record<string, HomeserverConfig> = {};
@@ -169,6 +179,7 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
       listen: data.metrics.listen === null ? null : parseListen(data.metrics.listen),
       secret: metricsSecret,
     },
+    encryption: { enabled: data.encryption.enabled, store: resolvePath(data.encryption.store), pickle_key: pickleKey },
   };
   if (!config.plugin_directories.load.includes(config.plugin_directories.upload)) {
     notes.push({

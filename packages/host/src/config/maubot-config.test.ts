@@ -51,11 +51,13 @@ describe("a maubot config", () => {
       .concat("crypto_db_pickle_key: my.key\n");
     const file = path.join(dir, "config.yaml");
     writeFileSync(file, changed);
-    const { notes } = await loadConfig(file, { rewrite: false });
+    const { notes, config } = await loadConfig(file, { rewrite: false });
     const messages = notes.map((n) => n.message);
     expect(messages).toContain("ignoring maubot setting plugin_databases.postgres: plugin databases are always SQLite files under plugin_databases.sqlite");
     expect(messages).toContain("ignoring maubot setting server.override_resource_path: botyard serves its own web admin page");
-    expect(messages.some((m) => m.startsWith("ignoring maubot setting crypto_db_pickle_key"))).toBe(true);
+    // Used, not ignored: it encrypts the crypto stores.
+    expect(messages.some((m) => m.includes("crypto_db_pickle_key"))).toBe(false);
+    expect(config.encryption.pickle_key).toBe("my.key");
 
     writeFileSync(file, `${base}not_a_maubot_key: 1\n`);
     await expect(loadConfig(file, { rewrite: false })).rejects.toThrow(/not_a_maubot_key is not a known setting/);

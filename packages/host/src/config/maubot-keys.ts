@@ -19,11 +19,6 @@ interface IgnoredKey {
 
 const IGNORED: readonly IgnoredKey[] = [
   {
-    path: ["crypto_db_pickle_key"],
-    matters: (v) => v !== null && v !== undefined,
-    why: "end-to-end encryption is not supported yet, so there is no crypto store to encrypt",
-  },
-  {
     path: ["crypto_database"],
     matters: (v) => v !== null && v !== undefined && v !== "default",
     why: "botyard keeps no separate crypto database",

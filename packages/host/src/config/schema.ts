@@ -54,7 +54,6 @@ export const configSchema = {
     database: { type: "string", minLength: 1, default: "./botyard.db" },
     // maubot's settings botyard has no use for: accepted so a maubot config loads as it is, and
     // named once at start as ignored (config/maubot-keys.ts says why for each).
-    crypto_db_pickle_key: optionalSecretSchema,
     crypto_database: { anyOf: [{ type: "null" }, { type: "string" }, { type: "object" }] },
     database_opts: { type: ["object", "null"] },
     plugin_directories: {
@@ -162,6 +161,17 @@ export const configSchema = {
         max_web_response_mb: { type: "integer", minimum: 1, maximum: 4096, default: 16 },
       },
     },
+    encryption: {
+      type: "object",
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: "boolean", default: true },
+        store: { type: "string", minLength: 1, default: "./crypto" },
+      },
+    },
+    // maubot's setting, used: the key the crypto stores are encrypted with.
+    crypto_db_pickle_key: { ...optionalSecretSchema, default: null },
     admin_room: {
       description: "null or {room_id: !room:server, client: @bot:server}",
       default: null,

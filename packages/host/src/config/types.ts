@@ -69,6 +69,17 @@ export interface BotyardConfig {
     /** Bearer secret Prometheus may send instead of an admin token; null for none. */
     secret: string | null;
   };
+  /** End-to-end encryption of the bot accounts that sync. */
+  encryption: {
+    enabled: boolean;
+    /** Absolute folder of the per-account crypto stores. */
+    store: string;
+    /**
+     * crypto_db_pickle_key (maubot's name): the key the stores are encrypted with; null: a key
+     * generated into the store folder (pickle.key).
+     */
+    pickle_key: string | null;
+  };
 }
 
 /** Something that happened while loading, to be logged once logging is up. */

@@ -10,7 +10,8 @@ import { ClientEvent, MatrixClient } from "matrix-js-sdk/lib/client.js";
 import { EventType } from "matrix-js-sdk/lib/@types/event.js";
 import { Filter } from "matrix-js-sdk/lib/filter.js";
 import { HttpApiEvent, MatrixError, Method } from "matrix-js-sdk/lib/http-api/index.js";
-import type { MatrixEvent as SdkEvent } from "matrix-js-sdk/lib/models/event.js";
+import { EventStatus, MatrixEventEvent, type MatrixEvent as SdkEvent } from "matrix-js-sdk/lib/models/event.js";
+import type { TimelineEvents } from "matrix-js-sdk/lib/@types/event.js";
 import type { IRoomTimelineData } from "matrix-js-sdk/lib/models/event-timeline-set.js";
 import { RoomEvent, type Room } from "matrix-js-sdk/lib/models/room.js";
 import { MemoryStore } from "matrix-js-sdk/lib/store/memory.js";
@@ -25,6 +26,7 @@ import { renderMarkdown, sanitizeMatrixHtml } from "./format.js";
 import { KeyedSerialQueue } from "../keyed-serial-queue.js";
 import { DEFAULT_RETRY, isUnknownToken, isUnreachable, sleep, withRetry, type RetryPolicy } from "./request-retry.js";
 import { sdkLoggerFor } from "./sdk-logger.js";
+import { CryptoStore } from "./crypto/crypto-store.js";
 
 export interface ClientStatus {
   /** whoami succeeded and the client runs (syncing or, with `sync: false`, ready to send). */
@@ -63,6 +65,15 @@ export interface BotClientOptions {
   sweepIntervalMs?: number;
   /** Sync timings, events, sends and rate limits (default: not recorded). */
   metrics?: BotMetricsRecorder;
+  /** End-to-end encryption (for clients that sync); null or absent: off. */
+  encryption?: EncryptionOptions | null;
+}
+
+export interface EncryptionOptions {
+  /** Folder of the per-account crypto store files. */
+  storeDir: string;
+  /** crypto_db_pickle_key: the crypto stores are encrypted with keys derived from it. */
+  pickleKey: string;
 }
 
 /** What the SDK holds in memory for one client. */
@@ -139,8 +150,12 @@ export class BotClient {
   /** A token rejection or mismatch: calls fail fast until the row changes. */
   private fatal = false;
   private running = false;
+  /** The device id whoami reported (the row's may be empty). */
+  private deviceId = "";
   private startTask: Promise<void> | null = null;
   private readyWaiters: Array<() => void> = [];
+  /** The open crypto store while encryption is on. */
+  private cryptoStore: CryptoStore | null = null;
 
   constructor(
     private row: ClientRow,
@@ -188,6 +203,7 @@ export class BotClient {
     client?.stopClient();
     client?.removeAllListeners();
     await this.startTask;
+    await this.closeCryptoStore();
     this.state.started = false;
     this.state.sync_ok = false;
   }
@@ -239,14 +255,14 @@ export class BotClient {
     for (const w of waiters) w();
   }
 
-  private createSdkClient(): MatrixClient {
+  private createSdkClient(deviceId = this.row.device_id): MatrixClient {
     // What createClient does, minus the legacy crypto store and the send scheduler (sends go
     // straight to the HTTP API through the per-room queue).
     const client = new MatrixClient({
       baseUrl: this.row.homeserver.replace(/\/+$/, ""),
       accessToken: this.row.access_token,
       userId: this.row.id,
-      deviceId: this.row.device_id || undefined,
+      deviceId: deviceId || undefined,
       store: new MemoryStore(),
       timelineSupport: false,
       logger: sdkLoggerFor(this.options.log),
@@ -267,6 +283,7 @@ export class BotClient {
         if (!this.running || !client) return;
         try {
           const me = await client.whoami();
+          this.deviceId = me.device_id ?? this.row.device_id;
           if (me.user_id !== this.row.id) {
             return this.failFatally(`The access token belongs to ${me.user_id}, not ${this.row.id} (user mismatch)`);
           }
@@ -300,6 +317,8 @@ export class BotClient {
       this.state.last_error = null;
       log.info({ sync: this.row.sync }, "client started");
       await this.pushProfile();
+      if (this.row.sync && this.options.encryption) await this.startCrypto(this.options.encryption);
+      if (!this.running) return;
       if (this.row.sync) this.startSync();
       this.notifyReady();
     } finally {
@@ -321,6 +340,52 @@ export class BotClient {
     this.client = null;
     client?.stopClient();
     client?.removeAllListeners();
+    void this.closeCryptoStore();
+  }
+
+  /**
+   * Opens the account's crypto store and starts the Rust crypto. On failure the client goes on
+   * without encryption (unencrypted rooms keep working) and last_error says what to do.
+   */
+  private async startCrypto(options: EncryptionOptions): Promise<void> {
+    const { log } = this.options;
+    if (!this.deviceId) {
+      this.state.last_error = "Encryption needs a device id: log the account in again (POST /client/auth/{server}/login) or set device_id";
+      log.error(this.state.last_error);
+      return;
+    }
+    if (this.deviceId !== this.row.device_id) {
+      // The token's device, learnt from whoami: the SDK client must know it before crypto starts.
+      this.client?.stopClient();
+      this.client?.removeAllListeners();
+      this.client = this.createSdkClient(this.deviceId);
+    }
+    const client = this.client;
+    if (!client) return;
+    const store = new CryptoStore({ dir: options.storeDir, pickleKey: options.pickleKey, userId: this.row.id, deviceId: this.deviceId, log });
+    try {
+      await store.open();
+      this.cryptoStore = store;
+      await client.initRustCrypto({ useIndexedDB: true, cryptoDatabasePrefix: store.prefix, storageKey: store.storageKey() });
+      // The device keys exist from here on: keep them before anything else can go wrong.
+      await store.flush();
+      log.info({ device_id: this.deviceId }, "encryption on");
+    } catch (err) {
+      this.state.last_error = `Encryption is off for this account: ${describe(err)}`;
+      log.error({ err: describe(err) }, "could not start encryption; syncing without it");
+      // Whatever went wrong, the file stays as it was.
+      this.cryptoStore = null;
+      store.abandon();
+      this.client?.stopClient();
+      this.client?.removeAllListeners();
+      this.client = this.createSdkClient(this.deviceId);
+    }
+  }
+
+  private async closeCryptoStore(): Promise<void> {
+    const store = this.cryptoStore;
+    this.cryptoStore = null;
+    await store?.close();
   }
 
   private onTokenRejected(err: MatrixError): void {
@@ -430,6 +495,39 @@ export class BotClient {
     this.options.metrics?.eventReceived(this.row.id, event.getType());
     if (event.getSender() === this.row.id) return;
     if (event.status !== null) return; // local echo
+    if (event.isEncrypted() && this.cryptoStore) {
+      void this.dispatchWhenDecrypted(client, event, room);
+      return;
+    }
+    this.dispatch(event, room);
+  }
+
+  /**
+   * An encrypted event reaches plugins decrypted, or not at all: one that cannot be decrypted
+   * is logged, and dispatched once if its keys arrive later (the SDK retries then).
+   */
+  private async dispatchWhenDecrypted(client: MatrixClient, event: SdkEvent, room: Room): Promise<void> {
+    await client.decryptEventIfNeeded(event);
+    if (!this.running) return;
+    if (!event.isDecryptionFailure()) {
+      this.dispatch(event, room);
+      return;
+    }
+    this.options.log.warn(
+      { event_id: event.getId(), room_id: room.roomId, sender: event.getSender(), reason: event.decryptionFailureReason },
+      "could not decrypt an event; it is dispatched if its keys arrive later",
+    );
+    const onDecrypted = (ev: SdkEvent): void => {
+      if (ev.isDecryptionFailure() || ev.isBeingDecrypted()) return;
+      event.off(MatrixEventEvent.Decrypted, onDecrypted);
+      if (!this.running || this.client !== client) return;
+      this.options.log.info({ event_id: event.getId(), room_id: room.roomId }, "decrypted a late event");
+      this.dispatch(event, room);
+    };
+    event.on(MatrixEventEvent.Decrypted, onDecrypted);
+  }
+
+  private dispatch(event: SdkEvent, room: Room): void {
     const raw = event.getEffectiveEvent();
     const out: MatrixEvent = {
       event_id: event.getId() ?? "",
@@ -487,10 +585,14 @@ export class BotClient {
     return this.queue.run(roomId, async () => {
       // One transaction id for all retries, so a retried send after a dropped answer is not duplicated.
       const txnId = this.nextTxnId();
+      const crypto = this.cryptoStore ? client.getCrypto() : undefined;
+      const encrypted = crypto ? await crypto.isEncryptionEnabledInRoom(roomId) : false;
       const path = `/rooms/${enc(roomId)}/send/${enc(eventType)}/${enc(txnId)}`;
       const metrics = this.options.metrics;
       try {
-        const res = await withRetry(() => client.http.authedRequest<{ event_id: string }>(Method.Put, path, undefined, content), this.retry());
+        const res = encrypted
+          ? await this.sendEncrypted(client, roomId, eventType, content, txnId)
+          : await withRetry(() => client.http.authedRequest<{ event_id: string }>(Method.Put, path, undefined, content), this.retry());
         metrics?.messageSent(this.row.id);
         return { eventId: res.event_id };
       } catch (err) {
@@ -498,6 +600,28 @@ export class BotClient {
         throw err;
       }
     });
+  }
+
+  /**
+   * Sends through the SDK, which encrypts for the room's devices. A retry resends the SDK's
+   * local event, so it keeps the transaction id.
+   */
+  private async sendEncrypted(
+    client: MatrixClient,
+    roomId: string,
+    eventType: string,
+    content: Record<string, unknown>,
+    txnId: string,
+  ): Promise<{ event_id: string }> {
+    const room = client.getRoom(roomId);
+    if (!room) throw new MatrixCallError(`Cannot send into ${roomId}: the bot is not in that room`, "M_FORBIDDEN", null);
+    const localId = `~${roomId}:${txnId}`;
+    return withRetry(() => {
+      const pending = room.findEventById(localId);
+      if (pending?.status === EventStatus.NOT_SENT) return client.resendEvent(pending, room);
+      // The SDK types only the event types it knows; plugins may send any.
+      return client.sendEvent(roomId, eventType as keyof TimelineEvents, content as TimelineEvents[keyof TimelineEvents], txnId);
+    }, this.retry());
   }
 
   async call<M extends ClientMethod>(method: M, params: ClientParams<M>): Promise<ClientResult<M>> {

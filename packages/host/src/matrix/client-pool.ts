@@ -7,7 +7,8 @@ import type { ClientMethod, ClientParams, ClientResult, MatrixEvent } from "@bot
 import type { ClientCaller, RoomEventSink } from "../ports.js";
 import type { ClientRow } from "../store/types.js";
 import { clientLogger } from "../logging/logging.js";
-import { BotClient, MatrixCallError, type ClientMemoryStats, type ClientStatus } from "./bot-client.js";
+import { BotClient, MatrixCallError, type ClientMemoryStats, type ClientStatus, type EncryptionOptions } from "./bot-client.js";
+import { removeCryptoStore } from "./crypto/crypto-store.js";
 import { helpIsTaken, isHelpRequest, renderHelp } from "./help-command.js";
 import type { RetryPolicy } from "./request-retry.js";
 import { quietSdkRootLogger } from "./sdk-logger.js";
@@ -33,6 +34,8 @@ export interface ClientPoolOptions {
   timelineKeep?: number;
   sweepIntervalMs?: number;
   metrics?: BotMetricsRecorder;
+  /** End-to-end encryption for the clients that sync; null or absent: off. */
+  encryption?: EncryptionOptions | null;
 }
 
 const STOPPED: ClientStatus = { started: false, sync_ok: false, remote_displayname: null, remote_avatar_url: null, last_error: null };
@@ -76,6 +79,7 @@ export class ClientPool implements ClientCaller {
       timelineKeep: this.options.timelineKeep,
       sweepIntervalMs: this.options.sweepIntervalMs,
       metrics: this.options.metrics,
+      encryption: this.options.encryption,
     });
     this.clients.set(row.id, client);
     if (row.enabled) await client.start();
@@ -87,6 +91,12 @@ export class ClientPool implements ClientCaller {
     if (!client) return;
     this.clients.delete(id);
     await client.stop();
+  }
+
+  /** Stops a client and removes its crypto store: the account was deleted. */
+  async remove(id: string): Promise<void> {
+    await this.stop(id);
+    if (this.options.encryption) await removeCryptoStore(this.options.encryption.storeDir, id);
   }
 
   /** Applies a changed row: restarts when the connection changed, else updates in place. */

@@ -120,7 +120,7 @@ export function registerClientRoutes(router: Router, rc: RouteContext): void {
     if (users.length > 0) {
       throw new ApiError("client_in_use", `Client ${row.id} is used by instances ${users.map((i) => i.id).join(", ")}; delete them first`);
     }
-    await deps.clients.stop(row.id);
+    await deps.clients.remove(row.id);
     deps.store.deleteClient(row.id);
     rc.log.info({ client: row.id }, `deleted client ${row.id}`);
     ctx.status = 204;

@@ -1,0 +1,193 @@
+// One bot account's crypto store: the Rust crypto's IndexedDB databases (indexeddb.ts) kept in a
+// file in the data folder, `<encryption.store>/<url-encoded user id>.store`, written after each
+// committed write (debounced) and when the client stops, read back on the next start.
+//
+// The file is encrypted with AES-256-GCM under a key derived (HKDF-SHA256) from the config's
+// crypto_db_pickle_key and the user id; the Rust store's own values are encrypted as well, with
+// another key derived the same way (`storageKey`). A wrong key or a damaged file fails the GCM
+// check and the caller gets a CryptoStoreError saying what to do.
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { deserialize, serialize } from "node:v8";
+import type { Logger } from "pino";
+import { deleteDatabases, hasDatabases, installIndexedDB, onWrite, restoreDatabases, snapshotDatabases } from "./indexeddb.js";
+
+const MAGIC = Buffer.from("BYCS1");
+const FLUSH_DELAY_MS = 200;
+
+/** The store exists but cannot be used (wrong key, damaged file). */
+export class CryptoStoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CryptoStoreError";
+  }
+}
+
+interface FileContent {
+  user_id: string;
+  device_id: string;
+  databases: Buffer;
+}
+
+export interface CryptoStoreOptions {
+  /** Folder of the store files. */
+  dir: string;
+  pickleKey: string;
+  userId: string;
+  deviceId: string;
+  log: Logger;
+}
+
+export function cryptoStoreFile(dir: string, userId: string): string {
+  return path.join(dir, `${encodeURIComponent(userId)}.store`);
+}
+
+/** Removes an account's store file (the account was deleted). */
+export async function removeCryptoStore(dir: string, userId: string): Promise<void> {
+  const file = cryptoStoreFile(dir, userId);
+  await rm(file, { force: true });
+  await rm(`${file}.tmp`, { force: true });
+}
+
+/**
+ * The key of `<dir>/pickle.key`, created (random, mode 0600) on first use: the stores' key when
+ * the config gives no crypto_db_pickle_key.
+ */
+export function loadOrCreatePickleKey(dir: string): string {
+  const file = path.join(dir, "pickle.key");
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600, flag: "wx" });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
+  const key = readFileSync(file, "utf8").trim();
+  if (!key) throw new CryptoStoreError(`${file} is empty: delete it (the crypto stores become unreadable) or set crypto_db_pickle_key`);
+  return key;
+}
+
+function deriveKey(pickleKey: string, userId: string, purpose: string): Buffer {
+  return Buffer.from(hkdfSync("sha256", pickleKey, userId, `botyard crypto ${purpose}`, 32));
+}
+
+export class CryptoStore {
+  readonly file: string;
+  /** IndexedDB name prefix of this account's device (cryptoDatabasePrefix). */
+  readonly prefix: string;
+  private readonly fileKey: Buffer;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(private readonly options: CryptoStoreOptions) {
+    this.file = cryptoStoreFile(options.dir, options.userId);
+    this.prefix = `botyard:${options.userId}:${options.deviceId}`;
+    this.fileKey = deriveKey(options.pickleKey, options.userId, "file");
+  }
+
+  /** The key the Rust store encrypts its values with (initRustCrypto's storageKey). */
+  storageKey(): Uint8Array {
+    return new Uint8Array(deriveKey(this.options.pickleKey, this.options.userId, "store"));
+  }
+
+  /**
+   * Loads the file into the in-memory IndexedDB (unless this process still has the databases)
+   * and starts writing changes back. A file of another device is left to be replaced: a new
+   * login is a new device, as in maubot.
+   */
+  async open(): Promise<void> {
+    await installIndexedDB();
+    if (!(await hasDatabases(this.prefix))) {
+      const content = await this.readFile();
+      if (content && content.device_id !== this.options.deviceId) {
+        this.options.log.warn(
+          { stored_device: content.device_id, device: this.options.deviceId },
+          "the crypto store belongs to another device of this account; starting a new one",
+        );
+      } else if (content) {
+        await restoreDatabases(content.databases);
+      }
+    }
+    this.unsubscribe = onWrite((name) => {
+      if (name.startsWith(this.prefix)) this.scheduleFlush();
+    });
+  }
+
+  /** Writes the current state now (e.g. right after the device keys were created). */
+  flush(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    this.flushing = this.flushing.then(() => this.writeFile()).catch((err: unknown) => {
+      this.options.log.error({ err: err instanceof Error ? err.message : String(err), file: this.file }, "could not write the crypto store");
+    });
+    return this.flushing;
+  }
+
+  /** Final write and release of the in-memory databases; the crypto machine must be closed. */
+  async close(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    await this.flush();
+    await deleteDatabases(this.prefix);
+  }
+
+  /** Stops writing changes, leaving the file as it is (the crypto could not start). */
+  abandon(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
+    this.flushTimer.unref();
+  }
+
+  private async readFile(): Promise<FileContent | null> {
+    let data: Buffer;
+    try {
+      data = await readFile(this.file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw new CryptoStoreError(`cannot read the crypto store ${this.file}: ${(err as Error).message}`);
+    }
+    const lost = `delete ${this.file} and log the account in again (a new device), or restore the file from a backup`;
+    if (data.length < MAGIC.length + 28 || !data.subarray(0, MAGIC.length).equals(MAGIC)) {
+      throw new CryptoStoreError(`the crypto store ${this.file} is damaged (not a botyard crypto store); ${lost}`);
+    }
+    const iv = data.subarray(MAGIC.length, MAGIC.length + 12);
+    const tag = data.subarray(MAGIC.length + 12, MAGIC.length + 28);
+    try {
+      const decipher = createDecipheriv("aes-256-gcm", this.fileKey, iv);
+      decipher.setAuthTag(tag);
+      const plain = Buffer.concat([decipher.update(data.subarray(MAGIC.length + 28)), decipher.final()]);
+      const content = deserialize(plain) as FileContent;
+      if (typeof content?.device_id !== "string" || !Buffer.isBuffer(content.databases)) throw new Error("bad content");
+      return content;
+    } catch {
+      throw new CryptoStoreError(
+        `the crypto store ${this.file} cannot be decrypted: crypto_db_pickle_key changed or the file is damaged; ` +
+          `set the previous key, or ${lost}`,
+      );
+    }
+  }
+
+  private async writeFile(): Promise<void> {
+    const content: FileContent = {
+      user_id: this.options.userId,
+      device_id: this.options.deviceId,
+      databases: await snapshotDatabases(this.prefix),
+    };
+    const iv = randomBytes(12);
+    const cipher = createCipheriv("aes-256-gcm", this.fileKey, iv);
+    const body = Buffer.concat([cipher.update(serialize(content)), cipher.final()]);
+    await mkdir(this.options.dir, { recursive: true, mode: 0o700 });
+    const tmp = `${this.file}.tmp`;
+    await writeFile(tmp, Buffer.concat([MAGIC, iv, cipher.getAuthTag(), body]), { mode: 0o600 });
+    await rename(tmp, this.file);
+  }
+}
