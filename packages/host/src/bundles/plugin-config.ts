@@ -9,7 +9,7 @@ import { configProblems } from "./config-schema.js";
 /** Bytes of an instance's config text: as for base-config.yaml, far above any real config. */
 export const MAX_INSTANCE_CONFIG_BYTES = 256 * 1024;
 
-function isMapping(value: unknown): value is Record<string, unknown> {
+export function isMapping(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 

@@ -2,10 +2,14 @@
 // validated against the bundle's config_schema (bundles/plugin-config.ts), in the config check
 // thread with a time limit: a hostile pattern or YAML text never stalls the host. Errors name
 // the path the operator must fix.
+import YAML from "yaml";
 import type { Bundle } from "../bundles/bundle-reader.js";
+import { isMapping } from "../bundles/plugin-config.js";
 import { instanceConfigBounded } from "../workers/bounded-checks.js";
 
 export { mergeConfig } from "../bundles/plugin-config.js";
+
+const EFFECTIVE_MERGE_MAX_CHARS = 16 * 1024;
 
 export class InstanceConfigError extends Error {
   constructor(message: string) {
@@ -27,6 +31,9 @@ export async function resolveInstanceConfig(bundle: Pick<Bundle, "baseConfig" | 
  */
 export function effectiveConfigText(baseText: string | null, instanceText: string): string {
   if (baseText === null || baseText.trim() === "") return instanceText;
+  // This runs on the main thread for every instance a GET lists: texts larger than any real
+  // config are shown as stored rather than parsed (YAML's duplicate-key check is quadratic).
+  if (instanceText.length > EFFECTIVE_MERGE_MAX_CHARS || baseText.length > EFFECTIVE_MERGE_MAX_CHARS) return instanceText;
   let over: unknown;
   try {
     over = instanceText.trim() === "" ? {} : YAML.parse(instanceText);
