@@ -66,6 +66,12 @@ export function escapeHtml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
 }
 
+/** "50 MB", "2.5 MB", "10 kB" (decimal units, as max_file_size is written). */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1_000_000) return `${Number((bytes / 1_000_000).toFixed(bytes < 10_000_000 ? 1 : 0))} MB`;
+  return `${Number((bytes / 1000).toFixed(bytes < 10_000 ? 1 : 0))} kB`;
+}
+
 /** "0:07", "1:02:03". */
 export function formatDuration(ms: number): string {
   const total = Math.round(ms / 1000);

@@ -6,6 +6,7 @@ import { Plugin, arg, type MatrixEvent, type MessageContext } from "@botyard/sdk
 import { toolWorks } from "./child-run.js";
 import { ExtractionQueue } from "./extraction-queue.js";
 import { FailureBackoff } from "./failure-backoff.js";
+import { formatBytes } from "./messages.js";
 import { cacheKey, linksToFetch, matchesPatterns } from "./links.js";
 import { fetchAndPost, postLink, type FetchOutcome, type FetchRequest, type MediaSink, type PostedLink, type PosterTools } from "./media-poster.js";
 import { RateLimits, type LimitVerdict } from "./rate-limits.js";
@@ -181,9 +182,8 @@ export class MediaLinks extends Plugin {
       case "aborted":
         return;
       case "too_large": {
-        const mb = Math.round(this.settings.maxFileSize / 1_000_000);
         this.log.info(`refused ${req.url}: larger than max_file_size (${this.settings.maxFileSize} bytes)`);
-        await reply(`That media is larger than ${mb} MB, the most I post; not posted.`);
+        await reply(`That media is larger than ${formatBytes(this.settings.maxFileSize)}, the most I post; not posted.`);
         return;
       }
       case "unsupported":
