@@ -168,6 +168,8 @@ export class MediaLinks extends Plugin {
     } catch (err) {
       outcome = { kind: "failed", reason: err instanceof Error ? err.message : String(err) };
     }
+    // Stopping: whatever broke was the stop itself (killed yt-dlp, refused calls); nothing to say.
+    if (this.stopping.signal.aborted) return;
     await this.report(req, outcome);
   }
 
