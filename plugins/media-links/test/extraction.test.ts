@@ -82,6 +82,20 @@ describe("extraction with yt-dlp from a local server", { timeout: 120_000 }, () 
     expect(readdirSync(parent)).toEqual([]);
   });
 
+  it("posts every medium of a post in order, then one caption", async () => {
+    const { sink, uploads, sent } = recordingSink();
+    const outcome = await fetchAndPost(sink, tools, limits, req(server.url("post", "clip.mp4,clip-b.mp4")), undefined, parent);
+    expect(outcome.kind).toBe("posted");
+    expect(uploads.filter((u) => u.contentType === "video/mp4").map((u) => u.filename)).toEqual(["media-1.mp4", "media-2.mp4"]);
+    expect(sent.map((c) => [c["msgtype"], (c["info"] as { w?: number } | undefined)?.w])).toEqual([
+      ["m.video", 320],
+      ["m.video", 160],
+      ["m.notice", undefined],
+    ]);
+    expect(String(sent[2]!["body"])).toMatch(/^A post/);
+    expect(readdirSync(parent)).toEqual([]);
+  });
+
   it("takes the type from the bytes: a PNG named .jpg is posted as image/png", async () => {
     const { sink, uploads, sent } = recordingSink();
     const outcome = await fetchAndPost(sink, tools, limits, req(server.url("media", "photo-really-png.jpg")), undefined, parent);

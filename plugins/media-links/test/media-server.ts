@@ -5,6 +5,8 @@
 //   /chunked/<name>?repeat=N  the file N times over, chunked, without Content-Length (the size
 //                        is unknown to yt-dlp, so only the folder watchdog can stop it)
 //   /slow/<name>         the headers, then a byte now and then (a download that never ends)
+//   /post/<a>,<b>,...    an HTML page titled "A post" with a <video> of each file (yt-dlp's
+//                        generic extractor makes it a playlist: several media of one post)
 //   /missing/<name>      404
 // Used by the plugin's tests, the end-to-end test and the bench.
 import { execFileSync } from "node:child_process";
@@ -46,6 +48,8 @@ export function makeFixtures(options: { bigVideoBytes?: number } = {}): { dir: s
   const clip = ["-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100"];
   ffmpeg([...clip, "-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart", join(dir, "clip.mp4")]);
   add("clip.mp4", "video/mp4", 320, 240, 2000);
+  ffmpeg([...clip, "-t", "1", "-vf", "scale=160:120", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", join(dir, "clip-b.mp4")]);
+  add("clip-b.mp4", "video/mp4", 160, 120, 1000);
   ffmpeg(["-f", "lavfi", "-i", "testsrc=size=200x150", "-frames:v", "1", join(dir, "photo.jpg")]);
   add("photo.jpg", "image/jpeg", 200, 150);
   ffmpeg(["-f", "lavfi", "-i", "testsrc=size=64x48", "-frames:v", "1", "-f", "image2", "-c:v", "png", join(dir, "photo-really-png.jpg")]);
@@ -79,7 +83,7 @@ export class MediaServer {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  url(route: "media" | "chunked" | "slow" | "missing", name: string): string {
+  url(route: "media" | "chunked" | "slow" | "missing" | "post", name: string): string {
     return `${this.base}/${route}/${name}`;
   }
 
@@ -107,8 +111,12 @@ export class MediaServer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? "/", this.base);
     this.requests.set(url.pathname, (this.requests.get(url.pathname) ?? 0) + 1);
-    const [, route, name] = /^\/(\w+)\/([\w.-]+)$/.exec(url.pathname) ?? [];
+    const [, route, name] = /^\/(\w+)\/([\w.,-]+)$/.exec(url.pathname) ?? [];
     if (!route || !name || route === "missing") return void res.writeHead(404, { "content-type": "text/plain" }).end("not found");
+    if (route === "post") {
+      const videos = name.split(",").map((n) => `<video src="/media/${n}"></video>`).join("\n");
+      return void res.writeHead(200, { "content-type": "text/html" }).end(`<!doctype html><html><head><title>A post</title></head><body>${videos}</body></html>`);
+    }
     let data: Buffer;
     try {
       data = readFileSync(join(this.dir, name));
