@@ -12,7 +12,8 @@ import { execFileSync, spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
+import { bundleTs } from "./support/bundle-ts.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const ROUNDS = Number(process.argv[2] ?? 3);
@@ -29,8 +30,10 @@ for (const tool of ["yt-dlp", "ffmpeg"]) {
   }
 }
 
-// The e2e helpers (Synapse accounts, the user client) and the media server, bundled for plain
-// Node; packages stay external, so the bundle goes under node_modules/.cache where they resolve.
+// The e2e tests' Synapse helpers (bench/support/matrix.mjs) and the media server, bundled for
+// plain Node; packages stay external, so the bundle goes under node_modules/.cache where they resolve.
+const { HS, support } = await import("./support/matrix.mjs");
+const { TestUser, clientRowFor, registerUser } = support;
 const cache = join(root, "node_modules/.cache");
 mkdirSync(cache, { recursive: true });
 const supportDir = mkdtempSync(join(cache, "botyard-media-bench-"));
@@ -39,25 +42,7 @@ process.on("exit", () => {
   rmSync(supportDir, { recursive: true, force: true });
   rmSync(work, { recursive: true, force: true });
 });
-const { build } = await import("esbuild");
-const synapseTs = join(root, "test/support/synapse.ts");
-writeFileSync(
-  join(supportDir, "entry.ts"),
-  `export * from ${JSON.stringify(synapseTs)};\nexport * from ${JSON.stringify(join(root, "plugins/media-links/test/media-server.ts"))};\n`,
-);
-await build({
-  entryPoints: [join(supportDir, "entry.ts")],
-  outfile: join(supportDir, "support.mjs"),
-  // synapse.ts finds ../shared/homeserver/synapse.sh from its own location.
-  define: { "import.meta.url": JSON.stringify(pathToFileURL(synapseTs).href) },
-  bundle: true,
-  packages: "external",
-  platform: "node",
-  format: "esm",
-  target: "node22",
-  logLevel: "error",
-});
-const { HS_URL: HS, TestUser, clientRowFor, registerUser, waitFor, MediaServer, makeFixtures } = await import(pathToFileURL(join(supportDir, "support.mjs")).href);
+const { MediaServer, makeFixtures } = await bundleTs(join(root, "plugins/media-links/test/media-server.ts"), join(supportDir, "media-server.mjs"));
 
 const fixtures = makeFixtures({ bigVideoBytes: VIDEO_BYTES });
 const big = fixtures.files.get("big.mp4");
