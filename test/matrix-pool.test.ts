@@ -1,6 +1,10 @@
 // ClientPool against the real Synapse with a small in-test RoomEventSink: dispatch, replies,
 // filters (own events, backlog), every ClientMethods call, formatting, !help, a revoked token,
 // a user/device mismatch, sync: false, and admin-room notices.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pino from "pino";
 import { ClientPool } from "../packages/host/src/matrix/client-pool.js";
@@ -162,6 +166,28 @@ describe("ClientPool on a real Synapse", () => {
     expect((await pool.call(id, "getJoinedRooms", {})).roomIds.sort()).toEqual([roomId, second].sort());
     await pool.call(id, "leave", { roomId: second });
     expect((await pool.call(id, "getJoinedRooms", {})).roomIds).toEqual([roomId]);
+  });
+
+  it("uploads a file from disk with uploadMediaFile and refuses a path that is not a regular file", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "botyard-upload-"));
+    try {
+      const file = path.join(dir, "clip.bin");
+      const bytes = randomBytes(300_000);
+      writeFileSync(file, bytes);
+      const upload = await pool.call(bot.user_id, "uploadMediaFile", { path: file, contentType: "application/octet-stream", filename: "clip.bin" });
+      const [, server, mediaId] = /^mxc:\/\/([^/]+)\/(\w+)$/.exec(upload.contentUri) ?? [];
+      const res = await fetch(`${HS_URL}/_matrix/client/v1/media/download/${server}/${mediaId}`, {
+        headers: { authorization: `Bearer ${user.account.access_token}` },
+      });
+      expect(res.status).toBe(200);
+      expect(Buffer.from(await res.arrayBuffer()).equals(bytes)).toBe(true);
+
+      await expect(pool.call(bot.user_id, "uploadMediaFile", { path: "clip.bin", contentType: "text/plain" })).rejects.toThrow(/absolute path/);
+      await expect(pool.call(bot.user_id, "uploadMediaFile", { path: "/dev/zero", contentType: "text/plain" })).rejects.toThrow(/not a regular file/);
+      await expect(pool.call(bot.user_id, "uploadMediaFile", { path: path.join(dir, "gone"), contentType: "text/plain" })).rejects.toThrow(/ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("keeps one instance's sends to one room in order", async () => {

@@ -180,7 +180,7 @@ describe("the unit's commands, run as systemd runs them", () => {
 
     const auth = { authorization: `Bearer ${token}` };
     const plugins = (await (await fetch(`${api}/plugins`, { headers: auth })).json()) as { id: string }[];
-    expect(plugins.map((p) => p.id).sort()).toEqual(["org.botyard.echo", "org.botyard.owncastsentry"]);
+    expect(plugins.map((p) => p.id).sort()).toEqual(["org.botyard.echo", "org.botyard.medialinks", "org.botyard.owncastsentry"]);
 
     // The shared secret from the credential registers a bot account on the real homeserver.
     const register = await fetch(`${api}/client/auth/test/register?update_client=true`, {

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { RoomEvent } from "matrix-js-sdk";
+import { bundleTs } from "./bundle-ts.mjs";
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -21,20 +22,8 @@ export async function loadSynapseSupport() {
     const dir = mkdtempSync(join(cache, "botyard-matrix-ping-"));
     process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
     file = join(dir, "synapse.mjs");
-    const { build } = await import("esbuild");
-    const source = join(root, "test/support/synapse.ts");
-    await build({
-      entryPoints: [source],
-      outfile: file,
-      // synapse.ts finds ../shared/homeserver/synapse.sh from its own location.
-      define: { "import.meta.url": JSON.stringify(pathToFileURL(source).href) },
-      bundle: true,
-      packages: "external",
-      platform: "node",
-      format: "esm",
-      target: "node22",
-      logLevel: "error",
-    });
+    // synapse.ts finds ../shared/homeserver/synapse.sh from its own location (bundleTs keeps it).
+    await bundleTs(join(root, "test/support/synapse.ts"), file);
     process.env.BOTYARD_BENCH_SUPPORT = file;
   }
   return import(pathToFileURL(file).href);

@@ -9,6 +9,7 @@ import { PluginRegistry } from "./bundles/index.js";
 import { InstanceSupervisor } from "./instances/index.js";
 import { loadConfig, type BotyardConfig, type LoadedConfig, type LoadOptions } from "./config/index.js";
 import { AdminNoticePoster } from "./logging/admin-notices.js";
+import { DEFAULT_NOTIFICATION_LEVEL, levelnoOf } from "./logging/notification-level.js";
 import { componentLogger, createLogging, type Logging, type LoggingOptions } from "./logging/index.js";
 import { ClientPool } from "./matrix/index.js";
 import { assertPortFree, takeDataLock, type DataLock } from "./startup-guard.js";
@@ -163,6 +164,10 @@ export class Daemon {
         ring: this.logging.ring,
         caller: this.clients,
         target: config.admin_room,
+        instanceLevel: (id) => {
+          const row = this.store.getInstance(id);
+          return row ? levelnoOf(row.error_notification_level ?? DEFAULT_NOTIFICATION_LEVEL) : undefined;
+        },
         onPostError: (err) =>
           this.log.warn({ err: err instanceof Error ? err.message : String(err) }, "could not post to the admin room"),
       });

@@ -15,9 +15,10 @@ export interface RoomEventSink {
   commandsOf(clientId: string): Promise<Array<{ instanceId: string; commands: CommandHelp[] }>>;
 }
 
-/** Something the admin room should hear about (ERROR/CRITICAL events). */
+/** Something the admin room should hear about (ERROR/CRITICAL records, or an instance's records at
+ * or above its error_notification_level). */
 export interface AdminNotice {
-  level: "error" | "critical";
+  level: "debug" | "info" | "warning" | "error" | "critical";
   /** What it concerns, e.g. "instance echo1" or "client @bot:hs". */
   subject: string;
   /** One line, no secrets, no stack trace. */

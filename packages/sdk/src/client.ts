@@ -96,6 +96,16 @@ export class PluginClient {
     return (await this.#call("uploadMedia", params)).contentUri;
   }
 
+  /**
+   * Uploads a file from disk without reading it into memory: the host streams it (for large
+   * media such as videos). `path` must be absolute; keep the file until this resolves.
+   */
+  async uploadMediaFile(path: string, contentType: string, filename?: string): Promise<string> {
+    const params: ClientParams<"uploadMediaFile"> = { path, contentType };
+    if (filename !== undefined) params.filename = filename;
+    return (await this.#call("uploadMediaFile", params)).contentUri;
+  }
+
   /** A state event's content, or null when the room has none. */
   async getStateEvent(roomId: string, eventType: string, stateKey = ""): Promise<Record<string, unknown> | null> {
     return this.#call("getStateEvent", { roomId, eventType, stateKey });

@@ -60,6 +60,12 @@ export interface ClientMethods {
   redact: { params: { roomId: string; eventId: string; reason?: string }; result: { eventId: string } };
   /** Upload bytes to the media repository. */
   uploadMedia: { params: { data: Uint8Array; contentType: string; filename?: string }; result: { contentUri: string } };
+  /**
+   * Upload a file from disk: the host streams it to the media repository, so neither the plugin
+   * nor the host holds the whole file in memory. `path` is absolute and names a regular file
+   * that stays in place until the call resolves.
+   */
+  uploadMediaFile: { params: { path: string; contentType: string; filename?: string }; result: { contentUri: string } };
   /** One state event's content, or null when it does not exist. */
   getStateEvent: { params: { roomId: string; eventType: string; stateKey?: string }; result: Record<string, unknown> | null };
   /** `m.room.power_levels` content (Matrix defaults filled in when the event is missing). */

@@ -101,6 +101,7 @@ export function createTestContext(options: TestContextOptions = {}): TestContext
   const defaultAnswer = (method: ClientMethod, params: unknown): unknown => {
     switch (method) {
       case "uploadMedia":
+      case "uploadMediaFile":
         return { contentUri: `mxc://test/${++counter}` };
       case "getStateEvent":
         return null;

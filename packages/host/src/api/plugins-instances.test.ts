@@ -117,6 +117,7 @@ describe("instance routes", () => {
       database_interface: "asyncpg",
       database_engine: "sqlite",
       isolated: false,
+      error_notification_level: "ERROR",
       state: "running",
       last_error: null,
     });
@@ -156,6 +157,21 @@ describe("instance routes", () => {
     expect(res.status).toBe(201);
     expect(res.json).toMatchObject({ id: "broken", started: false, state: "failed", last_error: expect.stringContaining("boom in start"), isolated: true });
     expect((await h.request("GET", `${V1}/instances`)).json[0]).toMatchObject({ state: "failed", last_error: expect.stringContaining("boom in start") });
+  });
+
+  it("keeps error_notification_level per instance, set on create or update without a restart", async () => {
+    h = await withPluginAndClient();
+    const created = await h.request("PUT", `${V1}/instance/loud`, { body: { type: "test.plugin", primary_user: "@bot:test", error_notification_level: "warning" } });
+    expect(created.json).toMatchObject({ error_notification_level: "WARN", state: "running" });
+    const transitions: string[] = [];
+    h.supervisor.on("state", (id, state) => transitions.push(`${id} ${state}`));
+    const changed = await h.request("PUT", `${V1}/instance/loud`, { body: { error_notification_level: "critical" } });
+    expect(changed.json).toMatchObject({ error_notification_level: "CRITICAL", state: "running" });
+    expect(transitions).toEqual([]);
+    expect(h.store.getInstance("loud")?.error_notification_level).toBe("CRITICAL");
+    const bad = await h.request("PUT", `${V1}/instance/loud`, { body: { error_notification_level: "LOUD" } });
+    expect([bad.status, bad.json.errcode, bad.json.error]).toEqual([400, "body_not_json", 'Field "error_notification_level" must be one of DEBUG, INFO, WARN, ERROR, CRITICAL']);
+    expect(h.store.getInstance("loud")?.error_notification_level).toBe("CRITICAL");
   });
 
   it("answers each create/update errcode", async () => {

@@ -1,8 +1,10 @@
 // The JSON shapes of maubot's management API (maubot-survey §1.4), plus botyard's additive
-// fields: an instance's `state`, `last_error` and `isolated`, a client's `last_error`, a plugin's
-// manifest, config schema and base config. The shapes are declared once in types.ts.
+// fields: an instance's `state`, `last_error`, `isolated` and `error_notification_level`, a
+// client's `last_error`, a plugin's manifest, config schema and base config. The shapes are
+// declared once in types.ts.
 import type { LoadedPlugin } from "../bundles/index.js";
 import { effectiveConfigText } from "../instances/index.js";
+import { DEFAULT_NOTIFICATION_LEVEL } from "../logging/notification-level.js";
 import type { ClientRow, InstanceRow } from "../store/index.js";
 import type { ApiDeps } from "./deps.js";
 import type { ClientJson, InstanceJson, PluginJson } from "./types.js";
@@ -25,6 +27,7 @@ export function instanceJson(row: InstanceRow, deps: ApiDeps): InstanceJson {
     database_interface: hasDatabase ? "asyncpg" : null,
     database_engine: hasDatabase ? "sqlite" : null,
     isolated: row.isolated,
+    error_notification_level: row.error_notification_level ?? DEFAULT_NOTIFICATION_LEVEL,
     state: status.state,
     last_error: status.lastError,
   };

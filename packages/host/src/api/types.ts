@@ -3,6 +3,7 @@
 // here may import Node modules (the page is type-checked against the DOM library).
 import type { BundleManifest } from "../bundles/manifest.js";
 import type { LogEntry } from "../logging/log-ring.js";
+import type { NotificationLevel } from "../logging/notification-level.js";
 import type { InstanceState } from "../store/types.js";
 import type { ColumnInfo, QueryResult, TablesResult } from "./database-console/protocol.js";
 
@@ -28,6 +29,8 @@ export interface InstanceJson {
   database_interface: "asyncpg" | null;
   database_engine: "sqlite" | null;
   isolated: boolean;
+  /** botyard extension: this instance's log records at or above it reach the admin room. */
+  error_notification_level: NotificationLevel;
   state: InstanceState;
   last_error: string | null;
 }

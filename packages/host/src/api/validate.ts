@@ -1,6 +1,7 @@
 // Checks of ids and body fields at the edge, with errors that name the field.
 import { ApiError } from "../errors.js";
 import { invalidInstanceId } from "../instances/index.js";
+import { NOTIFICATION_LEVELS, parseNotificationLevel, type NotificationLevel } from "../logging/notification-level.js";
 
 /**
  * An instance id from a URL or body, lower-cased as maubot does and checked with the
@@ -30,4 +31,12 @@ export function optional<K extends Kind>(body: Record<string, unknown>, key: str
   if (value === undefined || value === null) return undefined;
   if (typeof value !== kind) throw new ApiError("body_not_json", `Field "${key}" must be a ${kind}`);
   return value as Of<K>;
+}
+
+/** An instance's error_notification_level from a body field (any case; WARNING means WARN). */
+export function notificationLevel(raw: string | undefined): NotificationLevel | undefined {
+  if (raw === undefined) return undefined;
+  const level = parseNotificationLevel(raw);
+  if (!level) throw new ApiError("body_not_json", `Field "error_notification_level" must be one of ${NOTIFICATION_LEVELS.join(", ")}`);
+  return level;
 }

@@ -81,7 +81,7 @@ export interface InstanceStatus {
   lastError: string | null;
 }
 
-export type InstancePatch = Partial<Pick<InstanceRow, "id" | "type" | "enabled" | "primary_user" | "config" | "database_engine" | "isolated">>;
+export type InstancePatch = Partial<Pick<InstanceRow, "id" | "type" | "enabled" | "primary_user" | "config" | "database_engine" | "isolated" | "error_notification_level">>;
 
 export interface SupervisorEvents {
   state: [instanceId: string, state: InstanceState, lastError: string | null];

@@ -57,6 +57,22 @@ describe("AdminNoticePoster", () => {
     ]);
   });
 
+  it("posts an instance's records from its own error_notification_level on, others from ERROR", async () => {
+    const ring = new LogRing();
+    const caller = new RecordingCaller();
+    const levels: Record<string, number> = { chatty: 30, quiet: 50 };
+    const poster = new AdminNoticePoster({ ring, caller, target: { room_id: "!admin:hs", client: "@bot:hs" }, instanceLevel: (id) => levels[id] });
+    poster.start();
+    ring.push(entry(30, "instance.chatty", "extraction failed")); // WARN >= WARN: posted
+    ring.push(entry(20, "instance.chatty", "posted 1 media")); // INFO: not
+    ring.push(entry(40, "instance.quiet", "failed")); // ERROR < CRITICAL: not
+    ring.push(entry(30, "loader", "warned")); // not an instance: ERROR and up only
+    ring.push(entry(30, "instances", "warned", { instance_id: "unknown" })); // unknown instance: ERROR
+    ring.push(entry(50, "instance.quiet", "crashed")); // CRITICAL: posted
+    await poster.stop();
+    expect(caller.calls.map((c) => (c.params as { text: string }).text)).toEqual(["WARNING instance chatty: extraction failed", "CRITICAL instance quiet: crashed"]);
+  });
+
   it("mentions suppressed notices in the next one", () => {
     expect(formatAdminNotice({ level: "error", subject: "loader", message: "x" }, 3)).toBe("ERROR loader: x (3 more notices suppressed)");
   });

@@ -1,6 +1,7 @@
 // Posts ERROR and CRITICAL log records to the configured admin room as one-line notices
 // (config `admin_room: {room_id, client}`): an instance that failed, a bot account whose token
-// was rejected, a plugin that did not load. Rate-limited, one line each, the instance or client
+// was rejected, a plugin that did not load. An instance's records go from its own
+// error_notification_level on (DEBUG..CRITICAL, default ERROR) instead. Rate-limited, one line each, the instance or client
 // named, never a secret or a stack trace: the room may have members who are not operators.
 import type { AdminNotice, ClientCaller } from "../ports.js";
 import type { LogEntry } from "./log-ring.js";
@@ -23,11 +24,16 @@ export interface AdminNoticeOptions {
   /** One notice per subject within this time (default 1 minute): one failure often logs several
    * ERROR records (the plugin's own, then the supervisor's state change); the room hears once. */
   subjectCooldownMs?: number;
+  /** The level number (Python's: 10 DEBUG .. 50 CRITICAL) from which records of an instance are
+   * posted: its error_notification_level. Undefined (unknown instance, or not given): ERROR. */
+  instanceLevel?: (instanceId: string) => number | undefined;
   /** Where a failed post is reported (at warn level, so it never feeds back into the room). */
   onPostError?: (err: unknown) => void;
 }
 
 const MAX_MESSAGE = 300;
+const INFO_LEVELNO = 20;
+const WARNING_LEVELNO = 30;
 const ERROR_LEVELNO = 40;
 const CRITICAL_LEVELNO = 50;
 
@@ -48,19 +54,34 @@ function oneLine(text: string): string {
   return clean.length > MAX_MESSAGE ? `${clean.slice(0, MAX_MESSAGE - 1)}…` : clean;
 }
 
+/** The instance a record is about, if any. */
+export function instanceOf(entry: LogEntry): string | null {
+  if (typeof entry.instance_id === "string" && entry.instance_id) return entry.instance_id;
+  if (entry.name.startsWith("instance.")) return entry.name.slice("instance.".length);
+  return null;
+}
+
 function subjectOf(entry: LogEntry): string {
-  if (typeof entry.instance_id === "string" && entry.instance_id) return `instance ${entry.instance_id}`;
+  const instance = instanceOf(entry);
+  if (instance !== null) return `instance ${instance}`;
   if (typeof entry.client_id === "string" && entry.client_id) return `client ${entry.client_id}`;
-  if (entry.name.startsWith("instance.")) return `instance ${entry.name.slice("instance.".length)}`;
   if (entry.name.startsWith("client.")) return `client ${entry.name.slice("client.".length)}`;
   return entry.name || "botyard";
 }
 
-/** The notice an ERROR/CRITICAL record becomes, or null for anything less severe. */
-export function adminNoticeFrom(entry: LogEntry): AdminNotice | null {
-  if (typeof entry.levelno !== "number" || entry.levelno < ERROR_LEVELNO) return null;
+function levelOf(levelno: number): AdminNotice["level"] {
+  if (levelno >= CRITICAL_LEVELNO) return "critical";
+  if (levelno >= ERROR_LEVELNO) return "error";
+  if (levelno >= WARNING_LEVELNO) return "warning";
+  if (levelno >= INFO_LEVELNO) return "info";
+  return "debug";
+}
+
+/** The notice a record at or above `minLevelno` (default ERROR) becomes, or null for anything less severe. */
+export function adminNoticeFrom(entry: LogEntry, minLevelno = ERROR_LEVELNO): AdminNotice | null {
+  if (typeof entry.levelno !== "number" || entry.levelno < minLevelno) return null;
   const message = oneLine(entry.msg || (typeof entry.exc_info === "string" ? entry.exc_info : "") || "error");
-  return { level: entry.levelno >= CRITICAL_LEVELNO ? "critical" : "error", subject: subjectOf(entry), message };
+  return { level: levelOf(entry.levelno), subject: subjectOf(entry), message };
 }
 
 export function formatAdminNotice(notice: AdminNotice, suppressed = 0): string {
@@ -91,7 +112,9 @@ export class AdminNoticePoster {
   }
 
   private onEntry(entry: LogEntry): void {
-    const notice = adminNoticeFrom(entry);
+    const instance = instanceOf(entry);
+    const minLevelno = (instance !== null ? this.options.instanceLevel?.(instance) : undefined) ?? ERROR_LEVELNO;
+    const notice = adminNoticeFrom(entry, minLevelno);
     if (!notice) return;
     const now = Date.now();
     const key = `${notice.subject}\n${notice.message}`;

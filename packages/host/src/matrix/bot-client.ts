@@ -27,6 +27,7 @@ import { KeyedSerialQueue } from "../keyed-serial-queue.js";
 import { DEFAULT_RETRY, isUnknownToken, isUnreachable, sleep, withRetry, type RetryPolicy } from "./request-retry.js";
 import { sdkLoggerFor } from "./sdk-logger.js";
 import { CryptoStore } from "./crypto/crypto-store.js";
+import { openUploadFile } from "./upload-file.js";
 
 export interface ClientStatus {
   /** whoami succeeded and the client runs (syncing or, with `sync: false`, ready to send). */
@@ -670,6 +671,16 @@ export class BotClient {
         const p = params as ClientParams<"uploadMedia">;
         const client = this.requireClient();
         const blob = new Blob([p.data as Uint8Array<ArrayBuffer>], { type: p.contentType });
+        const res = await withRetry(
+          () => client.uploadContent(blob, { type: p.contentType, name: p.filename, includeFilename: Boolean(p.filename) }),
+          this.retry(),
+        );
+        return { contentUri: res.content_uri };
+      }
+      case "uploadMediaFile": {
+        const p = params as ClientParams<"uploadMediaFile">;
+        const client = this.requireClient();
+        const blob = await openUploadFile(p.path, p.contentType);
         const res = await withRetry(
           () => client.uploadContent(blob, { type: p.contentType, name: p.filename, includeFilename: Boolean(p.filename) }),
           this.retry(),

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { HostStore, LATEST_VERSION, migrate, StoreError, type ClientRow, type InstanceRow } from "./index.js";
+import { HostStore, LATEST_VERSION, migrate, MIGRATIONS, StoreError, type ClientRow, type InstanceRow } from "./index.js";
 
 let dir: string;
 let store: HostStore | undefined;
@@ -41,6 +41,7 @@ const instance = (id: string, primaryUser: string, over: Partial<InstanceRow> = 
   isolated: false,
   state: "stopped",
   last_error: null,
+  error_notification_level: "ERROR",
   ...over,
 });
 
@@ -90,6 +91,21 @@ describe("HostStore migrations", () => {
       expect(migrate(db, [steps[0]!, { version: 2, description: "b", up: (d) => d.exec("CREATE TABLE b (x)") }])).toEqual([
         2,
       ]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("gives the instances of a version 1 database error_notification_level ERROR", () => {
+    const file = path.join(dir, "v1.db");
+    const db = new Database(file);
+    try {
+      migrate(db, MIGRATIONS.slice(0, 1));
+      db.prepare("INSERT INTO client VALUES ('@a:hs', 'http://hs', 't', 'd', 1, '', '', 1, 1, 0, 'disable', 'disable')").run();
+      db.prepare("INSERT INTO instance (id, type, enabled, primary_user, config) VALUES ('old', 'p', 1, '@a:hs', '')").run();
+      expect(migrate(db)).toEqual([2]);
+      expect(db.prepare("SELECT error_notification_level AS l FROM instance").get()).toEqual({ l: "ERROR" });
+      expect(() => db.prepare("UPDATE instance SET error_notification_level = 'LOUD'").run()).toThrow(/CHECK constraint/);
     } finally {
       db.close();
     }
@@ -153,7 +169,14 @@ describe("HostStore CRUD", () => {
     s.putClient(client("@b:hs"));
     s.putInstance(instance("one", "@a:hs", { isolated: true }));
     s.putInstance(instance("two", "@b:hs", { type: "other.plugin", database_engine: null, enabled: false }));
+    const { error_notification_level: _, ...unset } = instance("three", "@b:hs");
+    s.putInstance(unset);
+    s.putInstance(instance("four", "@b:hs", { error_notification_level: "WARN" }));
     expect(s.getInstance("one")).toEqual(instance("one", "@a:hs", { isolated: true }));
+    // A row written without error_notification_level gets ERROR; a given one is kept.
+    expect([s.getInstance("three")?.error_notification_level, s.getInstance("four")?.error_notification_level]).toEqual(["ERROR", "WARN"]);
+    s.deleteInstance("three");
+    s.deleteInstance("four");
     expect(s.getInstance("two")).toMatchObject({ enabled: false, database_engine: null, isolated: false });
     expect(s.setInstanceState("one", "failed", "worker died")).toBe(true);
     expect(s.getInstance("one")).toMatchObject({ state: "failed", last_error: "worker died" });

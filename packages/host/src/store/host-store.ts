@@ -4,6 +4,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import type { ErrCode } from "../errors.js";
+import { DEFAULT_NOTIFICATION_LEVEL } from "../logging/notification-level.js";
 import { migrate } from "./migrations.js";
 import type { ClientRow, InstanceRow, InstanceState, PluginRow } from "./types.js";
 
@@ -54,6 +55,7 @@ const INSTANCE_COLUMNS = [
   "isolated",
   "state",
   "last_error",
+  "error_notification_level",
 ] as const satisfies readonly (keyof InstanceRow)[];
 
 /** INSERT of every column; on a taken primary key (the first column), UPDATE of the others. */
@@ -82,7 +84,12 @@ function instanceFromRecord(r: InstanceRecord): InstanceRow {
   return { ...r, enabled: r.enabled === 1, isolated: r.isolated === 1 };
 }
 function instanceToRecord(i: InstanceRow): InstanceRecord {
-  return { ...pick(i, INSTANCE_COLUMNS), enabled: flag(i.enabled), isolated: flag(i.isolated) };
+  return {
+    ...pick(i, INSTANCE_COLUMNS),
+    enabled: flag(i.enabled),
+    isolated: flag(i.isolated),
+    error_notification_level: i.error_notification_level ?? DEFAULT_NOTIFICATION_LEVEL,
+  };
 }
 function pluginToRecord(p: PluginRow): PluginRow {
   return pick(p, PLUGIN_COLUMNS);

@@ -53,6 +53,16 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: "instance.error_notification_level (records at or above it reach the admin room)",
+    up(db) {
+      db.exec(`
+        ALTER TABLE instance ADD COLUMN error_notification_level TEXT NOT NULL DEFAULT 'ERROR'
+          CHECK (error_notification_level IN ('DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL'));
+      `);
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,3 +1,5 @@
+import type { NotificationLevel } from "../logging/notification-level.js";
+
 // Row shapes of the host database. Field names follow maubot's tables
 // (reference/maubot-survey.md §4, §5) so the API can return them unchanged.
 
@@ -46,4 +48,7 @@ export interface InstanceRow {
   /** botyard extension: last known state and error, kept across restarts. */
   state: InstanceState;
   last_error: string | null;
+  /** botyard extension: records of this instance at or above it reach the admin room. Absent
+   * when a row is created: ERROR. */
+  error_notification_level?: NotificationLevel;
 }

@@ -3,11 +3,12 @@
 import type { Router } from "@koa/router";
 import { ApiError } from "../../errors.js";
 import type { InstancePatch } from "../../instances/index.js";
+import { DEFAULT_NOTIFICATION_LEVEL } from "../../logging/notification-level.js";
 import type { InstanceRow } from "../../store/index.js";
 import { readJsonObject } from "../body.js";
 import type { RouteContext } from "../route-context.js";
 import { instanceJson } from "../serialize.js";
-import { instanceId, optional } from "../validate.js";
+import { instanceId, notificationLevel, optional } from "../validate.js";
 
 export function registerInstanceRoutes(router: Router, rc: RouteContext): void {
   const { deps } = rc;
@@ -44,6 +45,7 @@ export function registerInstanceRoutes(router: Router, rc: RouteContext): void {
       started: optional(body, "started", "boolean"),
       config: optional(body, "config", "string"),
       isolated: optional(body, "isolated", "boolean"),
+      error_notification_level: notificationLevel(optional(body, "error_notification_level", "string")),
     };
     const existing = deps.store.getInstance(id);
 
@@ -61,6 +63,7 @@ export function registerInstanceRoutes(router: Router, rc: RouteContext): void {
         config: fields.config ?? "",
         database_engine: plugin.bundle.manifest.database ? "sqlite" : null,
         isolated: fields.isolated ?? false,
+        error_notification_level: fields.error_notification_level ?? DEFAULT_NOTIFICATION_LEVEL,
         state: "stopped",
         last_error: null,
       });
@@ -84,6 +87,7 @@ export function registerInstanceRoutes(router: Router, rc: RouteContext): void {
     if (fields.enabled !== undefined) patch.enabled = fields.enabled;
     if (fields.config !== undefined) patch.config = fields.config;
     if (fields.isolated !== undefined) patch.isolated = fields.isolated;
+    if (fields.error_notification_level !== undefined) patch.error_notification_level = fields.error_notification_level;
     let currentId = id;
     if (Object.keys(patch).length > 0) {
       await deps.supervisor.update(id, patch);
