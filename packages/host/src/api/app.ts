@@ -42,7 +42,7 @@ export function buildApi(deps: ApiDeps): ApiApp {
     tokens: new TokenIssuer(config.server.unshared_secret, config.server.token_expiry, (user) => isAdmin(config.admins, user)),
     throttle: new LoginThrottle(limits.loginBurst, limits.loginRefillMs),
     accounts: deps.accounts ?? accountCalls,
-    console: new DatabaseConsole(limits.queryTimeoutMs, limits.queryMaxRows),
+    console: new DatabaseConsole(limits.queryTimeoutMs, limits.queryMaxRows, limits.queryMaxProcesses, limits.queryMaxMemoryBytes),
     log,
   };
 
