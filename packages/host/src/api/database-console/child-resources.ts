@@ -5,8 +5,11 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { setPriority } from "node:os";
 
-/** Console processes run niced: 40 endless queries must not take the CPU from the host's API. */
-const NICENESS = 10;
+/**
+ * Console processes run a little niced, so the host's API keeps its share of the CPU beside the
+ * (at most 4) busy console processes; not more, or on a busy machine every query would time out.
+ */
+const NICENESS = 5;
 const PAGE_BYTES = 4096;
 
 /** Lowers the process's CPU priority and makes it the OOM killer's first choice (Linux). */
