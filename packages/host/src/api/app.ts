@@ -10,6 +10,7 @@ import { LoginThrottle } from "./login-throttle.js";
 import { metricsRoute, requestMetrics } from "./metrics-route.js";
 import { accessLogMiddleware } from "./middleware/access-log.js";
 import { authMiddleware } from "./middleware/auth.js";
+import { clientAddressMiddleware } from "./middleware/client-address.js";
 import { errorMiddleware } from "./middleware/errors.js";
 import { pluginWebMiddleware } from "./plugin-web.js";
 import type { RouteContext } from "./route-context.js";
@@ -48,6 +49,7 @@ export function buildApi(deps: ApiDeps): ApiApp {
 
   const app = new Koa({ proxy: false });
   app.silent = true;
+  app.use(clientAddressMiddleware(config.server.trusted_proxies));
   if (deps.metrics) app.use(requestMetrics(deps.metrics, config.server.plugin_base_path));
   app.use(accessLogMiddleware(log));
   app.use(errorMiddleware(log));
