@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { freePort, MAIN_JS, runBotyard, startDaemonProcess, writeDaemonConfig, type DaemonProcess } from "../test-support/daemon-process.js";
+import { daemonApi, freePort, MAIN_JS, runBotyard, seedBotAccount, startDaemonProcess, writeDaemonConfig, type DaemonProcess } from "../test-support/daemon-process.js";
 import { makeBundle, testManifest } from "../test-support/plugin-fixtures.js";
 import { HostStore } from "./store/index.js";
 
@@ -26,35 +26,11 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A host database with one disabled bot account, so instances can be made without a homeserver. */
 function seedHostDatabase(): void {
-  const store = HostStore.open(path.join(data, "botyard.db"));
-  store.putClient({
-    id: "@bot:test",
-    homeserver: "http://127.0.0.1:9",
-    access_token: "syt_secret_token",
-    device_id: "DEV",
-    enabled: false,
-    next_batch: "",
-    filter_id: "",
-    sync: false,
-    autojoin: false,
-    online: false,
-    displayname: "",
-    avatar_url: "",
-  });
-  store.close();
+  seedBotAccount(path.join(data, "botyard.db"));
 }
 
-async function api(d: DaemonProcess, method: string, route: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(d.base + route, {
-    method,
-    headers: { authorization: `Bearer ${d.token}` },
-    body: body === undefined ? undefined : Buffer.isBuffer(body) ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
+const api = daemonApi;
 
 /** Starts the daemon with the test plugin uploaded and instance `counter1` running (it has a database). */
 async function startWithInstance(port: number): Promise<DaemonProcess> {

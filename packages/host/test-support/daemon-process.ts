@@ -5,6 +5,7 @@ import { writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { HostStore } from "../src/store/index.js";
 
 export const MAIN_JS = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 export const DAEMON_SECRET = "daemon-process-secret-0123456789";
@@ -37,6 +38,40 @@ export function writeDaemonConfig(dir: string, port: number): string {
     ].join("\n"),
   );
   return file;
+}
+
+export const BOT_ID = "@bot:test";
+
+/** The host database at `file` with one disabled bot account, so instances need no homeserver. */
+export function seedBotAccount(file: string): void {
+  const store = HostStore.open(file);
+  store.putClient({
+    id: BOT_ID,
+    homeserver: "http://127.0.0.1:9",
+    access_token: "syt_secret_token",
+    device_id: "DEV",
+    enabled: false,
+    next_batch: "",
+    filter_id: "",
+    sync: false,
+    autojoin: false,
+    online: false,
+    displayname: "",
+    avatar_url: "",
+  });
+  store.close();
+}
+
+/** An API call with the daemon's admin token; the JSON answer parsed. */
+export async function daemonApi(d: DaemonProcess, method: string, route: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(d.base + route, {
+    method,
+    headers: { authorization: `Bearer ${d.token}` },
+    body: body === undefined ? undefined : Buffer.isBuffer(body) ? body : JSON.stringify(body),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : undefined };
 }
 
 /** `botyard <args>` to its end (bounded). */
