@@ -176,7 +176,7 @@ describe("data on disk", { timeout: 180_000 }, () => {
 
     const whileRunning = runBotyard(["restore", "-c", config, backup]);
     expect(whileRunning.status).toBe(1);
-    expect(whileRunning.stderr).toContain(`a botyard daemon is running on 127.0.0.1:${port}; stop it first`);
+    expect(whileRunning.stderr).toContain(`another botyard (pid ${d.child.pid}) is running on ${data}; stop it first`);
     await d.stop();
     daemon = undefined;
 
