@@ -92,6 +92,9 @@ if (passThrough.length > 0) {
     say("the web admin page did not build; the API works, the page answers with how to build it");
   }
 
+  // From here on everything made is data (config with the secret, bundles): the user's alone, as
+  // the daemon makes its files (folders 0700, files 0600).
+  process.umask(0o077);
   const { createFirstRunConfig, loadConfig } = await hostModule("config/index.js");
   const created = existsSync(configPath)
     ? null

@@ -3,7 +3,6 @@
 // plugin bundles from build/plugins, and free loopback ports.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,16 +26,7 @@ export function pluginBundle(folder: string): Buffer {
 }
 
 /** A TCP port free on 127.0.0.1 right now (for a daemon whose public_url must name its port). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from "../../packages/host/test-support/daemon-process.js";
 
 export interface TempConfig {
   /** The temporary folder; the caller removes it. */

@@ -15,7 +15,7 @@ import { ClientPool } from "./matrix/index.js";
 import { assertPortFree, takeDataLock, type DataLock } from "./startup-guard.js";
 import type { HostMetrics } from "./metrics/host-metrics.js";
 import type { MetricsListener } from "./metrics/metrics-server.js";
-import { HostStore } from "./store/index.js";
+import { assertDatabaseWhole, HostStore } from "./store/index.js";
 import { loadOrCreatePickleKey } from "./matrix/crypto/crypto-store.js";
 import { hostVersion } from "./version.js";
 import { closeCheckThreads } from "./workers/bounded-checks.js";
@@ -62,6 +62,8 @@ export class Daemon {
     this.config = this.loaded.config;
     const config = this.config;
     const version = hostVersion();
+    // A damaged host database stops the start here, before a log file, a folder or a port.
+    assertDatabaseWhole(config.database);
     // Before anything is opened: another botyard on this data folder, or on this port, stops us here.
     this.lock = takeDataLock(path.dirname(config.database));
     await assertPortFree(config.server.hostname, config.server.port, this.loaded.path);
@@ -77,7 +79,8 @@ export class Daemon {
       config.plugin_databases.sqlite,
       ...(config.plugin_directories.trash ? [config.plugin_directories.trash] : []),
     ]) {
-      mkdirSync(dir, { recursive: true });
+      // Bundles, databases and trash hold the bots' data: private to the user.
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
     }
 
     this.store = HostStore.open(config.database);

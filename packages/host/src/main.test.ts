@@ -1,7 +1,7 @@
 // The `botyard` command as a user runs it: a child process on the compiled dist/main.js
 // (`npm test` builds first).
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -30,6 +30,8 @@ describe("botyard command", () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("botyard start [-c config.yaml]");
     expect(r.stdout).toContain("botyard hash-password [password]");
+    expect(r.stdout).toContain("botyard backup <folder>");
+    expect(r.stdout).toContain("botyard restore <folder>");
   });
 
   it("refuses an unknown command with the help text and exit code 2", () => {
@@ -63,6 +65,11 @@ describe("botyard command", () => {
     const hash = /root: "(\$2b\$12\$[^"]+)"/.exec(text)?.[1];
     expect(await verifyPassword(password!, hash!)).toBe(true);
     expect(botyard(["init", "-c", file]).status).toBe(2);
+    // The config holds the server secret: private to the user, and so is a folder made for it.
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const nested = path.join(dir, "new", "config.yaml");
+    expect(botyard(["init", "-c", nested]).status).toBe(0);
+    expect(statSync(path.dirname(nested)).mode & 0o777).toBe(0o700);
   });
 
   it("start stops with a message naming the bad key", () => {

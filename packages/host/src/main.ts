@@ -23,6 +23,9 @@ Usage:
                                       exit 0 when GET URL answers {"status":"ok"}; tries N times
                                       (default 3), SECONDS apart (default 10); URL defaults to
                                       ${DEFAULT_HEALTH_URL}
+  botyard backup <folder> [-c ...]    copy the host database and every instance database into a
+                                      new folder (consistent while the daemon runs)
+  botyard restore <folder> [-c ...]   put a backup's databases in place (the daemon must be stopped)
   botyard hash-password [password]    print the bcrypt hash of a password for config.yaml's
                                       admins section (reads the password from stdin when not given)
   botyard import-maubot <maubot folder or config.yaml> [-c config.yaml] [--dry-run] [--force]
@@ -147,6 +150,7 @@ async function startCommand(configPath: string): Promise<void> {
   relaunchWithRuntimeFlags();
   // Loaded here so `--help` and `hash-password` do not load the whole host.
   const { Daemon } = await import("./daemon.js");
+  const { DamagedDatabaseError } = await import("./store/integrity.js");
   const daemon = new Daemon({ configPath });
   let stoppingSince = 0;
   const shutdown = (signal: string) => {
@@ -194,6 +198,7 @@ async function startCommand(configPath: string): Promise<void> {
     await daemon.stop().catch(() => undefined);
     if (err instanceof ConfigError) fail(err.message);
     if (err instanceof StartRefused) fail(err.message, 1);
+    if (err instanceof DamagedDatabaseError) fail(err.message, 1);
     fail(`could not start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, 1);
   }
 }
@@ -203,6 +208,10 @@ async function main(argv: string[]): Promise<void> {
   // crashes with a segfault instead of an error, so say it first.
   const major = Number(process.versions.node.split(".")[0]);
   if (major < 22) fail(`botyard needs Node.js 22 or newer; this is ${process.version}`, 1);
+  // Every file botyard makes (databases with the bots' access tokens and their -wal/-shm, bundles,
+  // trash, logs, backups, a first config) is the user's alone, whoever creates it: SQLite, a
+  // plugin worker or the host. Folders come out 0700 and files 0600.
+  process.umask(0o077);
   let parsed;
   try {
     parsed = parseArgs({
@@ -251,6 +260,16 @@ async function main(argv: string[]): Promise<void> {
       if (rest.length) fail(`health takes no arguments (got ${rest.join(" ")})`);
       await healthCommand(values);
       return;
+    case "backup":
+    case "restore": {
+      if (rest.length !== 1) fail(`${command} takes one argument, the backup folder`);
+      // Loaded here, as the daemon: `--help` does not load the database modules.
+      const { backupCommand, restoreCommand } = await import("./backup-commands.js");
+      const run = command === "backup" ? backupCommand : restoreCommand;
+      const message = await run(configPath, rest[0]!).catch((err: unknown) => fail(err instanceof Error ? err.message : String(err), 1));
+      process.stdout.write(`${message}\n`);
+      return;
+    }
     case "hash-password":
       await hashPasswordCommand(rest);
       return;

@@ -4,7 +4,7 @@
 // shipped plugin put there and what it held: a file the operator replaced, changed or deleted
 // (an upload of the same plugin trashes the old file) is never touched again.
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 /** The record's name in the upload folder (the loader reads only *.mbp). */
@@ -81,6 +81,8 @@ export function syncShippedBundles(buildDir: string, uploadDir: string): Shipped
     // Through a temporary name, so a daemon never sees half a bundle.
     const tmp = path.join(uploadDir, `.${name}.tmp-${process.pid}`);
     copyFileSync(built, tmp);
+    // copyFile keeps the build's 0644; uploads are the user's alone, as the daemon makes them.
+    chmodSync(tmp, 0o600);
     renameSync(tmp, path.join(uploadDir, name));
     if (replaced !== undefined && replaced !== name) rmSync(path.join(uploadDir, replaced), { force: true });
     record[folder] = { file: name, sha256: builtSha };

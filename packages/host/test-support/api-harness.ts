@@ -15,6 +15,8 @@ import { ClientPool } from "../src/matrix/index.js";
 import { HostStore, type ClientRow } from "../src/store/index.js";
 
 export const ADMIN = { username: "admin", password: "correct horse battery" };
+/** A second admin with a password (the login throttle counts per name). */
+export const OTHER_ADMIN = { username: "other", password: "staple tuna gravy" };
 export const SERVER_SECRET = "test-unshared-secret-0123456789";
 
 export interface ApiHarnessOptions {
@@ -22,6 +24,7 @@ export interface ApiHarnessOptions {
   features?: Partial<Record<ApiFeature, boolean>>;
   homeservers?: Record<string, HomeserverConfig>;
   tokenExpiry?: number;
+  trustedProxies?: string[];
   accounts?: AccountCalls;
   /** Worker limits and timeouts of the instance supervisor. */
   supervisor?: Partial<Pick<InstanceSupervisorOptions, "maxMemoryBytes" | "memoryCheckIntervalMs" | "maxWebResponseBytes" | "webTimeoutMs">>;
@@ -69,10 +72,11 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
       plugin_base_path: "/_matrix/maubot/plugin/",
       unshared_secret: SERVER_SECRET,
       token_expiry: options.tokenExpiry ?? 7 * 24 * 3600,
+      trusted_proxies: options.trustedProxies ?? [],
     },
     homeservers: options.homeservers ?? {},
     // Cost 4 keeps the tests fast; the API does not care about the cost.
-    admins: { [ADMIN.username]: bcrypt.hashSync(ADMIN.password, 4), nopassword: "" },
+    admins: { [ADMIN.username]: bcrypt.hashSync(ADMIN.password, 4), [OTHER_ADMIN.username]: bcrypt.hashSync(OTHER_ADMIN.password, 4), nopassword: "" },
     api_features: { ...Object.fromEntries(API_FEATURES.map((f) => [f, true])), ...options.features } as Record<ApiFeature, boolean>,
     logging: { level: "debug", console: "off", file: null },
     workers: { max_memory_mb: 512, max_web_response_mb: 16 },

@@ -10,6 +10,7 @@ import { LoginThrottle } from "./login-throttle.js";
 import { metricsRoute, requestMetrics } from "./metrics-route.js";
 import { accessLogMiddleware } from "./middleware/access-log.js";
 import { authMiddleware } from "./middleware/auth.js";
+import { clientAddressMiddleware } from "./middleware/client-address.js";
 import { errorMiddleware } from "./middleware/errors.js";
 import { pluginWebMiddleware } from "./plugin-web.js";
 import type { RouteContext } from "./route-context.js";
@@ -43,12 +44,13 @@ export function buildApi(deps: ApiDeps): ApiApp {
     tokens: new TokenIssuer(config.server.unshared_secret, config.server.token_expiry, (user) => isAdmin(config.admins, user)),
     throttle: new LoginThrottle(limits.loginBurst, limits.loginRefillMs),
     accounts: deps.accounts ?? accountCalls,
-    console: new DatabaseConsole(limits.queryTimeoutMs, limits.queryMaxRows),
+    console: new DatabaseConsole(limits.queryTimeoutMs, limits.queryMaxRows, limits.queryMaxProcesses, limits.queryMaxMemoryBytes),
     log,
   };
 
   const app = new Koa({ proxy: false });
   app.silent = true;
+  app.use(clientAddressMiddleware(config.server.trusted_proxies));
   if (deps.metrics) app.use(requestMetrics(deps.metrics, config.server.plugin_base_path));
   app.use(accessLogMiddleware(log));
   app.use(errorMiddleware(log));

@@ -1,6 +1,6 @@
 import jwt from "jsonwebtoken";
 import { afterEach, describe, expect, it } from "vitest";
-import { ADMIN, SERVER_SECRET, startApiHarness, type ApiHarness } from "../../test-support/api-harness.js";
+import { ADMIN, OTHER_ADMIN, SERVER_SECRET, startApiHarness, type ApiHarness } from "../../test-support/api-harness.js";
 
 let h: ApiHarness | undefined;
 afterEach(async () => {
@@ -157,12 +157,33 @@ describe("management API auth", () => {
     expect(statuses).toEqual([401, 401, 401, 429, 429]);
     expect(limited.errcode).toBe("rate_limited");
     expect(limited.retry_after_ms).toBeGreaterThan(0);
-    // Even the right password waits: the address is throttled, not the guess.
+    // Even the right password waits: the name at this address is throttled, not the guess.
     const right = await h.request("POST", `${V1}/auth/login`, { body: ADMIN, token: null });
     expect(right.status).toBe(429);
+    // Another admin from the same address (everyone, behind one reverse proxy) still logs in.
+    const other = await h.request("POST", `${V1}/auth/login`, { body: OTHER_ADMIN, token: null });
+    expect(other.status).toBe(200);
     // An admin who already has a token is not affected.
     const list = await h.request("GET", `${V1}/plugins`);
     expect(list.status).toBe(200);
+  });
+
+  it("believes X-Forwarded-For only from server.trusted_proxies, so clients behind the proxy are throttled apart", async () => {
+    const badLogin = (forwardedFor: string) =>
+      h!.request("POST", `${V1}/auth/login`, { body: { username: "admin", password: "wrong" }, token: null, headers: { "x-forwarded-for": forwardedFor } });
+    h = await startApiHarness({ limits: { loginBurst: 2, loginRefillMs: 60_000 }, trustedProxies: ["loopback"] });
+    expect([(await badLogin("203.0.113.5")).status, (await badLogin("203.0.113.5")).status, (await badLogin("203.0.113.5")).status]).toEqual([401, 401, 429]);
+    // The same name from another client behind the proxy is not locked out.
+    expect((await badLogin("203.0.113.6")).status).toBe(401);
+    // Only the hop the trusted proxy saw counts: a client's own X-Forwarded-For entries do not.
+    expect((await badLogin("198.51.100.1, 203.0.113.5")).status).toBe(429);
+    const right = await h.request("POST", `${V1}/auth/login`, { body: ADMIN, token: null, headers: { "x-forwarded-for": "203.0.113.7" } });
+    expect(right.status).toBe(200);
+    await h.close();
+
+    // Without trusted proxies the header is ignored: a client cannot pick a new address per guess.
+    h = await startApiHarness({ limits: { loginBurst: 2, loginRefillMs: 60_000 } });
+    expect([(await badLogin("203.0.113.1")).status, (await badLogin("203.0.113.2")).status, (await badLogin("203.0.113.3")).status]).toEqual([401, 401, 429]);
   });
 
   it("shows only whether login is on to anonymous callers of /features, everything to admins", async () => {

@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeBundle, testManifest } from "../../test-support/plugin-fixtures.js";
 import { startApiHarness, type ApiHarness } from "../../test-support/api-harness.js";
@@ -92,6 +95,53 @@ describe("database console", () => {
     }
   });
 
+  it("refuses VACUUM INTO, ATTACH and PRAGMA hidden behind comments, empty statements, case and EXPLAIN; no file appears", async () => {
+    h = await withDatabase();
+    const outside = mkdtempSync(join(tmpdir(), "botyard-outside-"));
+    try {
+      const target = join(outside, "v.db").replaceAll("'", "''");
+      const hostDb = h.config.database.replaceAll("'", "''");
+      const databasesBefore = readdirSync(h.config.plugin_databases.sqlite).sort();
+      for (const sql of [
+        `/*/ x */ VACUUM INTO '${target}'`,
+        `;VACUUM INTO '${target}'`,
+        `; ;\n;vAcUuM INTO '${target}'`,
+        `\t\r\n\fVACUUM/**/INTO '${target}'`,
+        `-- a\n/* b */;VACUUM main INTO '${target}'`,
+        `EXPLAIN VACUUM INTO '${target}'`,
+        ";PRAGMA table_info(counter)",
+        "/*/ */ pragma writable_schema = 1",
+        "EXPLAIN QUERY PLAN PRAGMA journal_mode = DELETE",
+        `;/**/ATTACH '${hostDb}' AS host`,
+        `;ATTACH '${target}' AS created`,
+        "; DETACH main",
+      ]) {
+        for (const write of [false, true]) {
+          const res = await query(h, { query: sql, write });
+          expect([res.status, res.json.errcode], `${sql} write=${write}`).toEqual([400, "sql_not_allowed"]);
+        }
+      }
+      expect(readdirSync(outside)).toEqual([]);
+      expect(readdirSync(h.config.plugin_databases.sqlite).sort()).toEqual(databasesBefore);
+      expect((await query(h, { query: "SELECT n FROM counter" })).json.rows).toEqual([[0]]);
+      expect((await h.request("GET", `${V1}/health`, { token: null })).status).toBe(200);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it("runs reads behind comments, empty statements and WITH; a write behind WITH still needs write: true", async () => {
+    h = await withDatabase();
+    expect((await query(h, { query: "/*/ c */ ;-- d\n SELECT n FROM counter" })).json.rows).toEqual([[0]]);
+    expect((await query(h, { query: "WITH c(x) AS (SELECT 2) SELECT x FROM c" })).json.rows).toEqual([[2]]);
+    expect((await query(h, { query: 'SELECT 1 AS "VACUUM"' })).json.rows).toEqual([[1]]);
+    expect((await query(h, { query: "EXPLAIN QUERY PLAN SELECT n FROM counter" })).json.ok).toBe(true);
+    const hidden = "WITH c(x) AS (SELECT 9) UPDATE counter SET n = (SELECT x FROM c)";
+    expect((await query(h, { query: hidden })).json.errcode).toBe("sql_not_allowed");
+    expect((await query(h, { query: `;${hidden}`, write: true })).json).toMatchObject({ ok: true, rowcount: 1 });
+    expect((await query(h, { query: "SELECT load_extension('/nonexistent')" })).json.errcode).toBe("sql_error");
+  });
+
   it("answers SQL errors with maubot's sql_error body, and query_missing, instance_not_found, plugin_has_no_database", async () => {
     h = await withDatabase();
     const bad = await query(h, { query: "SELECT * FROM nowhere" });
@@ -108,14 +158,52 @@ describe("database console", () => {
   });
 
   it("caps the rows a query returns", async () => {
-    h = await withDatabase({ limits: { queryMaxRows: 10 } });
+    // A generous time limit: on a loaded machine the 4 MB rows take seconds in a niced process.
+    h = await withDatabase({ limits: { queryMaxRows: 10, queryTimeoutMs: 30_000 } });
     const res = await query(h, { query: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 500) SELECT x FROM c" });
     expect(res.json.rows).toHaveLength(10);
     expect(res.json.truncated).toBe(true);
     // Rows of large values stop at 16 MiB of JSON, whatever the row cap.
     const big = await query(h, { query: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 8) SELECT hex(zeroblob(2000000)) FROM c" });
-    expect(big.json.truncated).toBe(true);
+    expect(big.json.truncated, big.text.slice(0, 300)).toBe(true);
     expect(big.json.rows.length).toBeLessThan(8);
+  });
+
+  it("never returns one huge row: a row over 8 MiB is not converted, and a console process over its memory limit is stopped", async () => {
+    h = await withDatabase({ limits: { queryMaxMemoryBytes: 128 * 1024 * 1024, queryTimeoutMs: 60_000 } });
+    const big = await query(h, { query: "SELECT 1 UNION ALL SELECT randomblob(20000000)" });
+    expect(big.json).toMatchObject({ ok: true, rows: [[1]], truncated: true });
+    expect(big.json.truncated_reason).toMatch(/Row 2 is larger than 8 MiB/);
+    expect(big.text.length).toBeLessThan(10_000);
+    // A value SQLite grows without end (up to its 1 GB string limit) never reaches JavaScript.
+    const growing = await query(h, { query: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT group_concat(x) FROM c" });
+    expect([growing.status, growing.json.errcode]).toEqual([400, "sql_error"]);
+    expect(growing.json.error).toMatch(/more than 128 MiB of memory/);
+    expect((await h.request("GET", `${V1}/health`, { token: null })).status).toBe(200);
+    expect((await query(h, { query: "SELECT n FROM counter" })).json.rows).toEqual([[0]]);
+  });
+
+  it("runs at most queryMaxProcesses console processes; more concurrent queries are answered 429 and /health is answered meanwhile", async () => {
+    h = await withDatabase({ limits: { queryTimeoutMs: 5_000, queryMaxProcesses: 4 } });
+    const endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
+    const queries = Array.from({ length: 40 }, () => query(h!, { query: endless }));
+    const health = [];
+    for (let i = 0; i < 5; i++) health.push((await h.request("GET", `${V1}/health`, { token: null })).status);
+    const answers = await Promise.all(queries);
+    expect(health).toEqual([200, 200, 200, 200, 200]);
+    const limited = answers.filter((a) => a.status === 429);
+    const stopped = answers.filter((a) => a.json.errcode === "sql_timeout");
+    expect(limited.length + stopped.length).toBe(40);
+    expect(stopped.length).toBeLessThanOrEqual(4);
+    expect(limited.length).toBeGreaterThanOrEqual(36);
+    expect(limited[0]!.json).toMatchObject({ errcode: "rate_limited", retry_after_ms: 5_000 });
+    // Slots come back once the killed processes have exited: a query after the others answers.
+    let after = await query(h, { query: "SELECT n FROM counter" });
+    for (let i = 0; i < 100 && after.status === 429; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = await query(h, { query: "SELECT n FROM counter" });
+    }
+    expect(after.json.rows).toEqual([[0]]);
   });
 
   it("stops a runaway recursive query at the time limit while other requests are answered", async () => {

@@ -29,6 +29,10 @@ export interface ApiLimits {
   queryTimeoutMs: number;
   /** Rows one console query returns at most (default 1000). */
   queryMaxRows: number;
+  /** Console queries (child processes) running at once; more are answered 429 (default 4). */
+  queryMaxProcesses: number;
+  /** Resident memory of one console process before it is killed (default 384 MiB). */
+  queryMaxMemoryBytes: number;
   /** Time a log websocket has to send its token (default 5 s, maubot's). */
   logAuthTimeoutMs: number;
 }
@@ -41,6 +45,8 @@ export const DEFAULT_LIMITS: ApiLimits = {
   loginRefillMs: 12_000,
   queryTimeoutMs: 5_000,
   queryMaxRows: 1_000,
+  queryMaxProcesses: 4,
+  queryMaxMemoryBytes: 384 * 1024 * 1024,
   logAuthTimeoutMs: 5_000,
 };
 

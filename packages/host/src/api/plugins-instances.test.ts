@@ -225,4 +225,31 @@ describe("instance routes", () => {
     expect((await h.request("GET", `${V1}/client/..%2F..%2Fetc`)).json.errcode).toBe("client_not_found");
     expect((await h.request("GET", `${V1}/plugin/..%2F..%2Fetc`)).json.errcode).toBe("plugin_not_found");
   });
+
+  it("bounds ids so their database file name fits; an over-long id stored by an older version can be renamed and deleted", async () => {
+    h = await withPluginAndClient();
+    const body = { type: "test.plugin", primary_user: "@bot:test" };
+    for (const raw of ["x".repeat(101), "é".repeat(101), "😀".repeat(51)]) {
+      const res = await h.request("PUT", `${V1}/instance/${encodeURIComponent(raw)}`, { body });
+      expect([res.status, res.json.errcode], raw).toEqual([400, "invalid_id"]);
+      expect(res.json.error).toContain("1 to 100 characters");
+    }
+    const longest = "y".repeat(100);
+    expect((await h.request("PUT", `${V1}/instance/${longest}`, { body })).json.state).toBe("running");
+    expect(existsSync(join(h.config.plugin_databases.sqlite, `${longest}.db`))).toBe(true);
+    expect((await h.request("DELETE", `${V1}/instance/${longest}`)).status).toBe(204);
+
+    // Rows as an older version stored them: 255 characters, no database file possible.
+    const old = (c: string) => c.repeat(255);
+    for (const c of ["a", "b"]) {
+      h.store.putInstance({ id: old(c), type: "test.plugin", enabled: false, primary_user: "@bot:test", config: "", database_engine: "sqlite", isolated: false, state: "stopped", last_error: null });
+    }
+    expect((await h.request("GET", `${V1}/instance/${old("a")}`)).json.id).toBe(old("a"));
+    const renamed = await h.request("PUT", `${V1}/instance/${old("a")}`, { body: { id: "renamed" } });
+    expect([renamed.status, renamed.json.id]).toEqual([200, "renamed"]);
+    const deleted = await h.request("DELETE", `${V1}/instance/${old("b")}`);
+    expect(deleted.status).toBe(204);
+    expect((await h.request("GET", `${V1}/instances`)).json.map((i: { id: string }) => i.id)).toEqual(["renamed"]);
+    expect((await h.request("GET", `${V1}/health`, { token: null })).status).toBe(200);
+  });
 });

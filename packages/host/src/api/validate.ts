@@ -15,6 +15,16 @@ export function instanceId(raw: string): string {
   return id;
 }
 
+/**
+ * An instance id from a URL: an instance that exists is found by its id even when it breaks a
+ * rule added later (older versions took 255-character ids), so it can still be renamed or
+ * deleted; any other id must be valid.
+ */
+export function knownOrValidInstanceId(raw: string, exists: (id: string) => boolean): string {
+  const id = raw.toLowerCase();
+  return exists(id) ? id : instanceId(raw);
+}
+
 /** A Matrix user id, without characters that could leave a path segment. */
 const MXID = /^@[^\s:/\\]+:[^\s/\\]+$/;
 

@@ -102,6 +102,7 @@ describe("config validation", () => {
       ui_base_path: "/_matrix/maubot",
       plugin_base_path: "/_matrix/maubot/plugin/",
       token_expiry: 7 * 86400,
+      trusted_proxies: [],
     });
     expect(Object.values(config.api_features).every((v) => v === true)).toBe(true);
     expect(config.logging).toEqual({ level: "info", console: "pretty", file: null });
@@ -115,6 +116,15 @@ describe("config validation", () => {
     expect(config.server.unshared_secret).not.toBe("generate");
     expect(config.server.port).toBe(29316);
     expect(config.homeservers["matrix.org"]?.url).toBe("https://matrix-client.matrix.org");
+  });
+
+  it("takes trusted_proxies as addresses, CIDR ranges and proxy-addr's names, and names a wrong entry", async () => {
+    const good = writeConfig(`server: {unshared_secret: ${SECRET}, trusted_proxies: [loopback, 10.0.0.0/8, "::1", 192.168.1.7]}\n`);
+    expect((await loadConfig(good, { rewrite: false })).config.server.trusted_proxies).toEqual(["loopback", "10.0.0.0/8", "::1", "192.168.1.7"]);
+    expect(await loadError(`server: {unshared_secret: ${SECRET}, trusted_proxies: [127.0.0.1, proxy.example.com]}\n`)).toBe(
+      'config.yaml: server.trusted_proxies[1] "proxy.example.com" is not an IP address, a CIDR range or loopback/linklocal/uniquelocal',
+    );
+    expect(await loadError(`server: {unshared_secret: ${SECRET}, trusted_proxies: 127.0.0.1}\n`)).toMatch(/server\.trusted_proxies must be array/);
   });
 
   it("parses durations", () => {

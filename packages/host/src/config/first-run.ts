@@ -39,7 +39,8 @@ export async function createFirstRunConfig(
   const adminPassword = randomSecret(18);
   file.set(["server", "unshared_secret"], randomSecret());
   file.set(["admins", adminName], await hashPassword(adminPassword));
-  mkdirSync(path.dirname(absolute), { recursive: true });
+  // The folder holds the secret and, by default, the data: private to the user.
+  mkdirSync(path.dirname(absolute), { recursive: true, mode: 0o700 });
   file.save();
   return { path: absolute, adminName, adminPassword };
 }

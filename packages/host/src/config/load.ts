@@ -1,6 +1,7 @@
 // loadConfig: read config.yaml, validate it, fill in what botyard generates (unshared secret,
 // password hashes) and write those back into the file, then resolve paths and secret files.
 import path from "node:path";
+import proxyaddr from "proxy-addr";
 import { ConfigFile } from "./config-file.js";
 import { dictConfigLevel, maubotKeyNotes } from "./maubot-keys.js";
 import { hashPassword, isBcryptHash, randomSecret } from "./passwords.js";
@@ -162,6 +163,7 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
       plugin_base_path: data.server.plugin_base_path,
       unshared_secret: unsharedSecret,
       token_expiry: parseDuration(data.server.token_expiry),
+      trusted_proxies: checkedProxies(data.server.trusted_proxies, label),
     },
     homeservers,
     admins,
@@ -188,6 +190,18 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
     });
   }
   return { path: absolute, config, secrets, notes };
+}
+
+/** Each entry as proxy-addr reads it; a typo is an error here, not a proxy silently untrusted. */
+function checkedProxies(entries: string[], label: string): string[] {
+  for (const [i, entry] of entries.entries()) {
+    try {
+      proxyaddr.compile(entry);
+    } catch {
+      throw new ConfigError(`${label}: server.trusted_proxies[${i}] "${entry}" is not an IP address, a CIDR range or loopback/linklocal/uniquelocal`);
+    }
+  }
+  return entries;
 }
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };

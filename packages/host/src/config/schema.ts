@@ -98,6 +98,13 @@ export const configSchema = {
           ],
           default: "7d",
         },
+        trusted_proxies: {
+          description: "addresses or CIDR ranges (or loopback, linklocal, uniquelocal) whose X-Forwarded-For is believed",
+          type: "array",
+          items: { type: "string", minLength: 1, maxLength: 64 },
+          maxItems: 100,
+          default: [],
+        },
       },
     },
     homeservers: {

@@ -40,6 +40,8 @@ export interface BotyardConfig {
     unshared_secret: string;
     /** Lifetime of admin login tokens, in seconds. */
     token_expiry: number;
+    /** Proxies whose X-Forwarded-For names the client (addresses, CIDRs, proxy-addr's names). */
+    trusted_proxies: string[];
   };
   homeservers: Record<string, HomeserverConfig>;
   /** Admin name → bcrypt hash; "" means password login is disabled for that name. */

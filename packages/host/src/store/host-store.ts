@@ -1,10 +1,11 @@
 // The host's own database: bot accounts (client), loaded bundles (plugin) and instances.
 // Synchronous better-sqlite3 calls, so every write is committed when the method returns.
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import type { ErrCode } from "../errors.js";
 import { DEFAULT_NOTIFICATION_LEVEL } from "../logging/notification-level.js";
+import { assertDatabaseWhole } from "./integrity.js";
 import { migrate } from "./migrations.js";
 import type { ClientRow, InstanceRow, InstanceState, PluginRow } from "./types.js";
 
@@ -145,10 +146,18 @@ export class HostStore {
     };
   }
 
-  /** Opens (creating if needed) and migrates the database at `file`. */
+  /**
+   * Opens (creating if needed) and migrates the database at `file`. A damaged file is refused
+   * (DamagedDatabaseError) before anything is written to it.
+   */
   static open(file: string): HostStore {
     const absolute = path.resolve(file);
-    mkdirSync(path.dirname(absolute), { recursive: true });
+    assertDatabaseWhole(absolute);
+    mkdirSync(path.dirname(absolute), { recursive: true, mode: 0o700 });
+    // It holds the bots' access tokens: private to the user. SQLite gives its -wal and -shm
+    // files the database file's mode, and a file made 0644 by an older version is tightened.
+    closeSync(openSync(absolute, "a", 0o600));
+    chmodSync(absolute, 0o600);
     const db = new Database(absolute, { timeout: 5000 });
     try {
       db.pragma("journal_mode = WAL");

@@ -5,26 +5,18 @@
 import Database from "better-sqlite3";
 import type { ColumnInfo, ConsoleJob, ConsoleReply, QueryResult, TablesResult } from "./protocol.js";
 
-/** A result stops growing past this many bytes of JSON (rows can hold large blobs). */
-const MAX_RESULT_BYTES = 16 * 1024 * 1024;
+type QueryJob = Extract<ConsoleJob, { op: "query" }>;
 
-/** Statements refused in every mode: they reach other files or change the connection itself. */
-const FORBIDDEN_FIRST_WORDS = new Set(["ATTACH", "DETACH", "PRAGMA", "VACUUM"]);
+const MIB = 1024 * 1024;
+/** An answer stops before it grows past this many bytes of JSON (rows can hold large blobs). */
+const MAX_RESULT_BYTES = 16 * MIB;
+/** One row larger than this is not converted at all: a 200 MB blob would be 267 MB of base64. */
+const MAX_ROW_BYTES = 8 * MIB;
 
-/** The first keyword of a statement, after whitespace and comments. */
-function firstWord(sql: string): string {
-  let rest = sql;
-  for (;;) {
-    rest = rest.trimStart();
-    if (rest.startsWith("--")) {
-      const nl = rest.indexOf("\n");
-      rest = nl < 0 ? "" : rest.slice(nl + 1);
-    } else if (rest.startsWith("/*")) {
-      const end = rest.indexOf("*/");
-      rest = end < 0 ? "" : rest.slice(end + 2);
-    } else break;
-  }
-  return (/^[A-Za-z]+/.exec(rest)?.[0] ?? "").toUpperCase();
+/** VDBE opcodes (from EXPLAIN) that reach other files: VACUUM [INTO] and ATTACH/DETACH. */
+function touchesOtherFiles(op: { opcode: string; p4: unknown }): boolean {
+  if (op.opcode === "Vacuum") return true;
+  return op.opcode === "Function" && typeof op.p4 === "string" && /^sqlite_(attach|detach)\(/.test(op.p4);
 }
 
 function tables(db: Database.Database): TablesResult {
@@ -62,11 +54,35 @@ function jsonValue(value: unknown): unknown {
   return value;
 }
 
-function query(db: Database.Database, job: Extract<ConsoleJob, { op: "query" }>): ConsoleReply {
-  const word = firstWord(job.sql);
-  if (FORBIDDEN_FIRST_WORDS.has(word)) {
-    return { ok: false, kind: "not_allowed", error: `${word} statements are not allowed in the database console` };
+/** Size of a row's JSON, counted from its values before any base64 is made (a lower bound). */
+function estimatedRowBytes(row: unknown[]): number {
+  let bytes = 2;
+  for (const value of row) {
+    if (Buffer.isBuffer(value)) bytes += Math.ceil(value.length / 3) * 4 + 3;
+    else if (typeof value === "string") bytes += value.length + 3;
+    else bytes += 24;
   }
+  return bytes;
+}
+
+function notAllowed(error: string): ConsoleReply {
+  return { ok: false, kind: "not_allowed", error };
+}
+
+/** Second guard behind the keyword check in the API: what the compiled program would do. */
+function checkProgram(db: Database.Database, job: QueryJob): ConsoleReply | null {
+  // EXPLAIN runs nothing, and EXPLAIN EXPLAIN is not SQL.
+  if (job.kind.explain) return null;
+  let program: Array<{ opcode: string; p4: unknown }>;
+  try {
+    program = db.prepare(`EXPLAIN ${job.sql.slice(job.kind.start)}`).all() as Array<{ opcode: string; p4: unknown }>;
+  } catch {
+    return notAllowed("This statement could not be checked, so the database console does not run it");
+  }
+  return program.some(touchesOtherFiles) ? notAllowed("Statements that reach other database files are not allowed in the database console") : null;
+}
+
+function query(db: Database.Database, job: QueryJob): ConsoleReply {
   let stmt: Database.Statement;
   try {
     stmt = db.prepare(job.sql);
@@ -75,36 +91,45 @@ function query(db: Database.Database, job: Extract<ConsoleJob, { op: "query" }>)
   }
   // better-sqlite3 calls ATTACH, DETACH, BEGIN, SAVEPOINT, REINDEX "read-only" statements that
   // return nothing; none of them belongs in a one-statement console.
-  if (stmt.readonly && !stmt.reader) {
-    return { ok: false, kind: "not_allowed", error: "This statement is not allowed in the database console" };
-  }
+  if (stmt.readonly && !stmt.reader) return notAllowed("This statement is not allowed in the database console");
   if (!stmt.readonly && !job.write) {
-    return { ok: false, kind: "not_allowed", error: 'This statement writes; the console is read-only unless the request says "write": true' };
+    return notAllowed('This statement writes; the console is read-only unless the request says "write": true');
   }
+  const refused = checkProgram(db, job);
+  if (refused) return refused;
   const result: QueryResult = { ok: true, query: job.sql };
   try {
     if (stmt.reader) {
       const columns = stmt.columns().map((c) => c.name);
       const rows: unknown[] = [];
-      if (!job.rowsAsDict) stmt.raw(true);
+      stmt.raw(true);
       let bytes = 0;
-      for (const row of stmt.iterate() as Iterable<unknown>) {
-        if (rows.length >= job.maxRows || bytes > MAX_RESULT_BYTES) {
-          result.truncated = true;
+      for (const row of stmt.iterate() as Iterable<unknown[]>) {
+        if (rows.length >= job.maxRows) {
+          result.truncated_reason = `The console returns at most ${job.maxRows} rows; add a LIMIT/OFFSET to see others`;
           break;
         }
-        const converted = Array.isArray(row)
-          ? row.map(jsonValue)
-          : Object.fromEntries(Object.entries(row as Record<string, unknown>).map(([k, v]) => [k, jsonValue(v)]));
-        bytes += JSON.stringify(converted).length;
+        if (estimatedRowBytes(row) > MAX_ROW_BYTES) {
+          result.truncated_reason = `Row ${rows.length + 1} is larger than ${MAX_ROW_BYTES / MIB} MiB; select part of it (substr(), length())`;
+          break;
+        }
+        const values = row.map(jsonValue);
+        const converted = job.rowsAsDict ? Object.fromEntries(columns.map((name, i) => [name, values[i]])) : values;
+        const rowBytes = Buffer.byteLength(JSON.stringify(converted));
+        if (bytes + rowBytes > MAX_RESULT_BYTES) {
+          result.truncated_reason = `The answer stops at ${MAX_RESULT_BYTES / MIB} MiB; select fewer rows or columns`;
+          break;
+        }
+        bytes += rowBytes;
         rows.push(converted);
       }
+      if (result.truncated_reason) result.truncated = true;
       result.rows = rows;
       if (rows.length > 0) result.columns = columns;
     } else {
       const info = stmt.run();
       result.rowcount = info.changes;
-      if (/^(INSERT|REPLACE)$/.test(word)) result.inserted_primary_key = Number(info.lastInsertRowid);
+      if (job.kind.keyword === "INSERT" || job.kind.keyword === "REPLACE") result.inserted_primary_key = Number(info.lastInsertRowid);
     }
   } catch (err) {
     return { ok: false, kind: "sql_error", error: (err as Error).message };

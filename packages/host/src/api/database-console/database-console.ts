@@ -4,10 +4,14 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { ApiError } from "../../errors.js";
+import { deprioritize, residentBytes } from "./child-resources.js";
 import type { ConsoleJob, ConsoleReply, QueryResult, TablesResult } from "./protocol.js";
+import { forbiddenReason, statementKind } from "./statement-kind.js";
 
 // From src/ under vitest this file is .ts and Node strips the types of the child; from dist/ it is .js.
 const STARTUP_TIMEOUT_MS = 30_000;
+/** How often a running console process's memory is read. */
+const MEMORY_POLL_MS = 100;
 
 // A console process stuck in native code outlives a disconnected parent, so the host kills
 // whatever is still running when it exits.
@@ -23,9 +27,15 @@ export class DatabaseConsole {
     for (const child of running) child.kill("SIGKILL");
   }
 
+  /** This console's processes now; at most `maxProcesses`. */
+  private active = 0;
+
   constructor(
     private readonly timeoutMs: number,
     private readonly maxRows: number,
+    private readonly maxProcesses: number,
+    /** Resident memory a console process may reach before it is killed. */
+    private readonly maxMemoryBytes: number,
   ) {}
 
   async tables(file: string): Promise<TablesResult> {
@@ -33,10 +43,21 @@ export class DatabaseConsole {
   }
 
   async query(file: string, sql: string, options: { write: boolean; rowsAsDict: boolean }): Promise<QueryResult> {
-    return (await this.run({ op: "query", file, sql, write: options.write, rowsAsDict: options.rowsAsDict, maxRows: this.maxRows }, sql)) as QueryResult;
+    const kind = statementKind(sql);
+    const forbidden = forbiddenReason(kind);
+    if (forbidden) throw sqlFailure("sql_not_allowed", sql, forbidden);
+    const job: ConsoleJob = { op: "query", file, sql, kind, write: options.write, rowsAsDict: options.rowsAsDict, maxRows: this.maxRows };
+    return (await this.run(job, sql)) as QueryResult;
   }
 
   private run(job: ConsoleJob, sql: string): Promise<TablesResult | QueryResult> {
+    if (this.active >= this.maxProcesses) {
+      // A query ends within timeoutMs, so one slot is free again by then at the latest.
+      throw new ApiError("rate_limited", `${this.maxProcesses} database console queries are running, the most at once; try again when one has finished`, {
+        retry_after_ms: this.timeoutMs,
+      });
+    }
+    this.active++;
     return new Promise((resolve, reject) => {
       const child = fork(PROCESS_FILE, [], {
         stdio: ["ignore", "ignore", "pipe", "ipc"],
@@ -44,6 +65,14 @@ export class DatabaseConsole {
         serialization: "advanced",
       });
       running.add(child);
+      let released = false;
+      const release = (): void => {
+        if (released) return;
+        released = true;
+        running.delete(child);
+        this.active--;
+      };
+      if (child.pid !== undefined) deprioritize(child.pid);
       let settled = false;
       let stderr = "";
       child.stderr?.setEncoding("utf8").on("data", (d: string) => {
@@ -53,8 +82,18 @@ export class DatabaseConsole {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        clearInterval(memoryWatch);
         fn();
       };
+      // A value SQLite builds (randomblob(2e8), an endless group_concat) is memory the child holds
+      // before any JavaScript sees it: stop the process when it grows past the limit.
+      const memoryWatch = setInterval(() => {
+        const rss = child.pid === undefined ? null : residentBytes(child.pid);
+        if (rss === null || rss <= this.maxMemoryBytes) return;
+        child.kill("SIGKILL");
+        const mib = Math.round(this.maxMemoryBytes / 1024 / 1024);
+        finish(() => reject(sqlFailure("sql_error", sql, `The query needed more than ${mib} MiB of memory and was stopped; select less at once`)));
+      }, MEMORY_POLL_MS);
       // Until the child is ready only a generous start-up bound applies; then the query's limit.
       let timer = setTimeout(() => {
         child.kill("SIGKILL");
@@ -76,10 +115,14 @@ export class DatabaseConsole {
           else reject(sqlFailure(reply.kind === "not_allowed" ? "sql_not_allowed" : "sql_error", sql, reply.error));
         });
       });
-      child.once("error", (err) => finish(() => reject(err)));
+      child.once("error", (err) => {
+        release();
+        finish(() => reject(err));
+      });
       child.once("exit", (code, signal) => {
-        running.delete(child);
-        finish(() => reject(new Error(`database console process exited (${signal ?? code}) without an answer: ${stderr.trim()}`)));
+        release();
+        // Out of memory in the process's JavaScript heap, for one: the query's fault, not the host's.
+        finish(() => reject(sqlFailure("sql_error", sql, `The database console process ended (${signal ?? code}) without an answer: ${stderr.trim().slice(-500)}`)));
       });
     });
   }

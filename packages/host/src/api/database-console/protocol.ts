@@ -1,8 +1,9 @@
 // Messages between the API and a database console process (one process per request).
+import type { StatementKind } from "./statement-kind.js";
 
 export type ConsoleJob =
   | { op: "tables"; file: string }
-  | { op: "query"; file: string; sql: string; write: boolean; rowsAsDict: boolean; maxRows: number };
+  | { op: "query"; file: string; sql: string; kind: StatementKind; write: boolean; rowsAsDict: boolean; maxRows: number };
 
 export interface ColumnInfo {
   type: string;
@@ -21,8 +22,10 @@ export interface QueryResult {
   columns?: string[];
   rowcount?: number;
   inserted_primary_key?: number;
-  /** botyard extension: more rows existed than the cap allowed. */
+  /** botyard extension: more rows existed than the caps allowed. */
   truncated?: boolean;
+  /** botyard extension: which cap stopped the rows, for the operator. */
+  truncated_reason?: string;
 }
 
 export type ConsoleReply =

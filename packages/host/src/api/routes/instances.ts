@@ -8,7 +8,7 @@ import type { InstanceRow } from "../../store/index.js";
 import { readJsonObject } from "../body.js";
 import type { RouteContext } from "../route-context.js";
 import { instanceJson } from "../serialize.js";
-import { instanceId, notificationLevel, optional } from "../validate.js";
+import { instanceId, knownOrValidInstanceId, notificationLevel, optional } from "../validate.js";
 
 export function registerInstanceRoutes(router: Router, rc: RouteContext): void {
   const { deps } = rc;
@@ -19,6 +19,7 @@ export function registerInstanceRoutes(router: Router, rc: RouteContext): void {
     if (!row) throw new ApiError("instance_not_found", `Instance ${id} not found`);
     return row;
   };
+  const urlId = (raw: string): string => knownOrValidInstanceId(raw, (id) => deps.store.getInstance(id) !== undefined);
   const checkType = (type: string) => {
     if (!deps.registry.get(type)) throw new ApiError("plugin_type_not_found", `Plugin ${type} not found`);
   };
@@ -31,11 +32,11 @@ export function registerInstanceRoutes(router: Router, rc: RouteContext): void {
   });
 
   router.get("/instance/:id", (ctx) => {
-    ctx.body = instanceJson(mustGet(instanceId(ctx.params.id!)), deps);
+    ctx.body = instanceJson(mustGet(urlId(ctx.params.id!)), deps);
   });
 
   router.put("/instance/:id", async (ctx) => {
-    const id = instanceId(ctx.params.id!);
+    const id = urlId(ctx.params.id!);
     const body = await readJsonObject(ctx, rc.limits.jsonBytes);
     const fields = {
       id: optional(body, "id", "string"),
@@ -103,9 +104,15 @@ export function registerInstanceRoutes(router: Router, rc: RouteContext): void {
   });
 
   router.delete("/instance/:id", async (ctx) => {
-    const id = instanceId(ctx.params.id!);
+    const id = urlId(ctx.params.id!);
     mustGet(id);
-    await deps.supervisor.delete(id);
+    try {
+      await deps.supervisor.delete(id);
+    } catch (err) {
+      // An id too long to name a file (older versions took them) never had a database file to
+      // remove; the row is gone by now.
+      if ((err as NodeJS.ErrnoException).code !== "ENAMETOOLONG") throw err;
+    }
     rc.log.info({ instance: id }, `deleted instance ${id}`);
     ctx.status = 204;
   });

@@ -1,0 +1,171 @@
+// `botyard backup` and `botyard restore`: copies of the host database and every instance
+// database, taken while the daemon runs. Each copy is `VACUUM INTO` from a read connection: one
+// read transaction, so the copy is one consistent moment of that database even while the daemon
+// writes (WAL mode lets it go on meanwhile), compacted, and without a -wal file to forget.
+import { createHash } from "node:crypto";
+import { chmodSync, closeSync, copyFileSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { quickCheckProblems } from "./integrity.js";
+
+export const MANIFEST_FILE = "botyard-backup.json";
+const HOST_COPY = "host.db";
+const INSTANCES_FOLDER = "databases";
+/** Instance database files as the supervisor names them: `<instance id>.db`. */
+const INSTANCE_FILE = /^[^/\\]+\.db$/;
+
+export interface BackupFile {
+  /** Path inside the backup folder. */
+  file: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface BackupManifest {
+  format: 1;
+  created_at: string;
+  botyard_version: string;
+  host: BackupFile;
+  /** Instance databases by file name (`<instance id>.db`). */
+  instances: Record<string, BackupFile>;
+}
+
+export interface DatabasePaths {
+  /** The host database (config `database`). */
+  hostDatabase: string;
+  /** The instance databases' folder (config `plugin_databases.sqlite`). */
+  instanceFolder: string;
+}
+
+/** Refused for a reason the operator can fix; the message says how. */
+export class BackupError extends Error {
+  override name = "BackupError";
+}
+
+/** The file's sha256, read in chunks (an instance database may be larger than memory allows). */
+function sha256(file: string): string {
+  const hash = createHash("sha256");
+  const chunk = Buffer.alloc(1024 * 1024);
+  const fd = openSync(file, "r");
+  try {
+    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) hash.update(chunk.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest("hex");
+}
+
+/** A consistent copy of the database `source` at `target` (a new file, mode 0600). */
+function copyDatabase(source: string, target: string): void {
+  // VACUUM INTO fills an empty file: made first, so it is private from the start.
+  closeSync(openSync(target, "wx", 0o600));
+  const db = new Database(source, { readonly: true, fileMustExist: true, timeout: 10_000 });
+  try {
+    db.prepare("VACUUM INTO ?").run(target);
+  } finally {
+    db.close();
+  }
+}
+
+function instanceFiles(folder: string): string[] {
+  try {
+    return readdirSync(folder).filter((name) => INSTANCE_FILE.test(name)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw err;
+  }
+}
+
+function described(folder: string, file: string): BackupFile {
+  const full = path.join(folder, file);
+  return { file, bytes: statSync(full).size, sha256: sha256(full) };
+}
+
+/** Writes a backup of every database into `folder`, which must not exist or be empty. */
+export function backupDatabases(paths: DatabasePaths, folder: string, version: string): BackupManifest {
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
+  if (readdirSync(folder).length > 0) throw new BackupError(`${folder} is not empty; give a new or empty folder for the backup`);
+  mkdirSync(path.join(folder, INSTANCES_FOLDER), { mode: 0o700 });
+  copyDatabase(paths.hostDatabase, path.join(folder, HOST_COPY));
+  const instances: Record<string, BackupFile> = {};
+  for (const name of instanceFiles(paths.instanceFolder)) {
+    const file = path.join(INSTANCES_FOLDER, name);
+    copyDatabase(path.join(paths.instanceFolder, name), path.join(folder, file));
+    instances[name] = described(folder, file);
+  }
+  const manifest: BackupManifest = {
+    format: 1,
+    created_at: new Date().toISOString(),
+    botyard_version: version,
+    host: described(folder, HOST_COPY),
+    instances,
+  };
+  // The manifest last: a folder without one is an unfinished backup and restore refuses it.
+  writeFileSync(path.join(folder, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+  return manifest;
+}
+
+function readManifest(folder: string): BackupManifest {
+  let manifest: BackupManifest;
+  try {
+    manifest = JSON.parse(readFileSync(path.join(folder, MANIFEST_FILE), "utf8")) as BackupManifest;
+  } catch (err) {
+    throw new BackupError(`${folder} holds no readable ${MANIFEST_FILE} (${(err as Error).message}); is it a finished botyard backup?`);
+  }
+  if (manifest.format !== 1 || typeof manifest.host?.file !== "string" || typeof manifest.instances !== "object" || manifest.instances === null) {
+    throw new BackupError(`${path.join(folder, MANIFEST_FILE)} is not a botyard backup manifest (format 1)`);
+  }
+  for (const name of Object.keys(manifest.instances)) {
+    if (!INSTANCE_FILE.test(name)) throw new BackupError(`${MANIFEST_FILE} names an instance database "${name}" that is not a plain file name`);
+  }
+  return manifest;
+}
+
+/** Every file of the backup is there, unchanged (sha256) and a whole SQLite database. */
+function verified(folder: string, entry: BackupFile): string {
+  const full = path.resolve(folder, entry.file);
+  if (path.relative(folder, full).startsWith("..")) throw new BackupError(`${MANIFEST_FILE} points outside the backup folder: ${entry.file}`);
+  let digest: string;
+  try {
+    digest = sha256(full);
+  } catch (err) {
+    throw new BackupError(`the backup file ${full} cannot be read (${(err as NodeJS.ErrnoException).code}); the backup is incomplete`);
+  }
+  if (digest !== entry.sha256) throw new BackupError(`the backup file ${full} changed since the backup was made (sha256 differs); not restoring`);
+  const problems = quickCheckProblems(full);
+  if (problems) throw new BackupError(`the backup file ${full} is damaged (${problems}); not restoring`);
+  return full;
+}
+
+/** Replaces `target` by a copy of `source` in one rename; the old -wal/-shm must not outlive it. */
+function replaceDatabase(source: string, target: string): void {
+  mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
+  const temporary = `${target}.restoring`;
+  rmSync(temporary, { force: true });
+  copyFileSync(source, temporary);
+  chmodSync(temporary, 0o600);
+  const fd = openSync(temporary, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  // A -wal left beside the restored file would be replayed into it by the next open.
+  for (const suffix of ["-wal", "-shm", "-journal"]) rmSync(`${target}${suffix}`, { force: true });
+  renameSync(temporary, target);
+}
+
+/**
+ * Puts the databases of the backup in `folder` in place. Everything is verified first, so a
+ * damaged or incomplete backup changes nothing; then each file is replaced atomically, the host
+ * database last. The daemon must not be running (the caller checks).
+ */
+export function restoreDatabases(paths: DatabasePaths, folder: string): BackupManifest {
+  const root = path.resolve(folder);
+  const manifest = readManifest(root);
+  const host = verified(root, manifest.host);
+  const instances = Object.entries(manifest.instances).map(([name, entry]) => [name, verified(root, entry)] as const);
+  for (const [name, source] of instances) replaceDatabase(source, path.join(paths.instanceFolder, name));
+  replaceDatabase(host, paths.hostDatabase);
+  return manifest;
+}
