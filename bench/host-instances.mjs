@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 // Stable RSS figures need gc(); re-run this script with --expose-gc if it is missing.
@@ -17,14 +17,7 @@ if (typeof globalThis.gc !== "function") {
   process.exit(run.status ?? 1);
 }
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const hostDist = join(root, "packages/host/dist");
-const { PluginRegistry } = await import(join(hostDist, "bundles/plugin-registry.js"));
-const { InstanceSupervisor } = await import(join(hostDist, "instances/instance-supervisor.js"));
-const { HostStore } = await import(join(hostDist, "store/host-store.js"));
-const { default: AdmZip } = await import("adm-zip");
-const YAML = (await import("yaml")).default;
-const { pino } = await import("pino");
+const { root, PluginRegistry, InstanceSupervisor, HostStore, AdmZip, YAML, pino } = await import("./support/host-dist.mjs");
 
 function findEchoBundle() {
   for (const dir of ["build/plugins", "dist/plugins"]) {

@@ -6,19 +6,11 @@
 // most ArrayBuffer memory the main thread held at once while passing it on.
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import v8 from "node:v8";
 import { Worker } from "node:worker_threads";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const hostDist = join(root, "packages/host/dist");
-const { PluginRegistry } = await import(join(hostDist, "bundles/plugin-registry.js"));
-const { InstanceSupervisor } = await import(join(hostDist, "instances/instance-supervisor.js"));
-const { HostStore } = await import(join(hostDist, "store/host-store.js"));
-const { default: AdmZip } = await import("adm-zip");
-const YAML = (await import("yaml")).default;
-const { pino } = await import("pino");
+const { PluginRegistry, InstanceSupervisor, HostStore, AdmZip, YAML, pino } = await import("./support/host-dist.mjs");
 
 const MiB = 1024 * 1024;
 const fmt = (n, d = 2) => n.toFixed(d);
