@@ -24,9 +24,9 @@ import {
   type PluginWebReply,
   type WorkerDeath,
   type WorkerDeathCause,
-} from "./plugin-worker.js";
+} from "../workers/plugin-worker.js";
 import { RestartBackoff, type RestartPolicy } from "./restart-backoff.js";
-import { WORKER_MEMORY_MEASURABLE } from "./worker-memory-watch.js";
+import { WORKER_MEMORY_MEASURABLE } from "../workers/worker-memory-watch.js";
 
 export type { RestartPolicy } from "./restart-backoff.js";
 

@@ -2,7 +2,7 @@
 // a part depends on these types only, never on prom-client, which is loaded only when metrics
 // are switched on (metrics/host-metrics.ts).
 
-/** Why a worker was restarted (instances/plugin-worker.ts's WorkerDeathCause). */
+/** Why a worker was restarted (workers/plugin-worker.ts's WorkerDeathCause). */
 export type RestartCause = "crash" | "memory" | "heartbeat" | "load_timeout";
 
 export interface BotMetricsRecorder {

@@ -11,7 +11,7 @@ import { pathToFileURL } from "node:url";
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
 import type { CONTRACT_VERSION, LogLevel, PluginContext, PluginLogger, PluginRuntime } from "@botyard/sdk";
-import { type HostToWorker, type InstanceSpec, type LoadSpec, RUNTIME_METHODS, type WorkerBootData, type WorkerToHost } from "./protocol.js";
+import { type HostToWorker, type InstanceSpec, type LoadSpec, RUNTIME_METHODS, type WorkerBootData, type WorkerToHost } from "./plugin-protocol.js";
 import { WebBodyOutbox } from "./web-body-outbox.js";
 import { collectGarbageSoon } from "./worker-gc.js";
 

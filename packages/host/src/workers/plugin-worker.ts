@@ -5,8 +5,8 @@
 import { EventEmitter } from "node:events";
 import { Worker, type ResourceLimits } from "node:worker_threads";
 import type { CommandHelp, LogLevel, WebRequest } from "@botyard/sdk";
-import { compiledFile } from "../workers/compiled-file.js";
-import type { HostToWorker, InstanceSpec, LoadSpec, WorkerBootData, WorkerReply, WorkerToHost } from "./protocol.js";
+import { compiledFile } from "./compiled-file.js";
+import type { HostToWorker, InstanceSpec, LoadSpec, WorkerBootData, WorkerReply, WorkerToHost } from "./plugin-protocol.js";
 import { WebBodyStream } from "./web-body-stream.js";
 import { describeUsage, MB, WorkerMemoryWatch } from "./worker-memory-watch.js";
 

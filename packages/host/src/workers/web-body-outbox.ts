@@ -2,7 +2,7 @@
 // and size) and keeps a body larger than one chunk here until the host pulls it piece by piece,
 // so the host never holds a whole body, and a body over the limit never leaves the worker.
 import type { WebResponse } from "@botyard/sdk";
-import { WEB_BODY_CHUNK_BYTES, type WebFailure, type WebResponseHead, type WorkerToHost } from "./protocol.js";
+import { WEB_BODY_CHUNK_BYTES, type WebFailure, type WebResponseHead, type WorkerToHost } from "./plugin-protocol.js";
 
 type WebAnswer = Extract<WorkerToHost, { type: "WEB_RESPONSE" }>;
 type WebBodyMessage = Extract<WorkerToHost, { type: "WEB_BODY" }>;
