@@ -1,6 +1,6 @@
 // Every API error comes from this one table (maubot's errcodes and statuses, see
-// reference/maubot-survey.md §1.3) and is thrown as an ApiError; one middleware turns it into
-// `{"errcode","error"}`. Other modules throw their own typed errors carrying an errcode from here.
+// reference/maubot-survey.md §1.3) and is thrown as a HostError (services) or ApiError (the API layer);
+// one middleware turns it into `{"errcode","error"}`.
 
 export const ERRCODES = {
   body_not_json: 400,
@@ -50,8 +50,12 @@ export const ERRCODES = {
 
 export type ErrCode = keyof typeof ERRCODES;
 
-export class ApiError extends Error {
-  readonly status: number;
+/**
+ * A refusal by a service (bundles, instances, bot accounts): an errcode from the table and a
+ * message written for the operator. Services throw it and know nothing of HTTP; the API turns it
+ * into a status and `{"errcode","error"}` in one place (api/middleware/errors.ts).
+ */
+export class HostError extends Error {
   constructor(
     readonly errcode: ErrCode,
     message: string,
@@ -59,11 +63,22 @@ export class ApiError extends Error {
     readonly extra: Record<string, unknown> = {},
   ) {
     super(message);
-    this.name = "ApiError";
-    this.status = ERRCODES[errcode];
+    this.name = "HostError";
+  }
+
+  get status(): number {
+    return ERRCODES[this.errcode];
   }
 
   toJSON(): Record<string, unknown> {
     return { errcode: this.errcode, error: this.message, ...this.extra };
+  }
+}
+
+/** An error the API layer itself raises (bad request, missing auth). */
+export class ApiError extends HostError {
+  constructor(errcode: ErrCode, message: string, extra: Record<string, unknown> = {}) {
+    super(errcode, message, extra);
+    this.name = "ApiError";
   }
 }

@@ -3,7 +3,7 @@
 // anything else is a 500 `internal_server_error`, logged with its stack, never sent to the client.
 import type { Middleware } from "koa";
 import type { Logger } from "pino";
-import { ApiError, ERRCODES, type ErrCode } from "../../errors.js";
+import { ApiError, ERRCODES, type ErrCode, HostError } from "../../errors.js";
 
 function isKnownErrcode(value: unknown): value is ErrCode {
   return typeof value === "string" && Object.hasOwn(ERRCODES, value);
@@ -11,7 +11,7 @@ function isKnownErrcode(value: unknown): value is ErrCode {
 
 /** The JSON body and status for any thrown value. */
 export function errorResponse(err: unknown, log: Logger): { status: number; body: Record<string, unknown> } {
-  if (err instanceof ApiError) return { status: err.status, body: err.toJSON() };
+  if (err instanceof HostError) return { status: err.status, body: err.toJSON() };
   const e = err as { errcode?: unknown; message?: unknown; status?: unknown; expose?: unknown; matrixErrcode?: unknown; httpStatus?: unknown };
   if (e && typeof e === "object" && isKnownErrcode(e.errcode)) {
     const body: Record<string, unknown> = { errcode: e.errcode, error: String(e.message ?? e.errcode) };
