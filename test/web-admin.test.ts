@@ -12,7 +12,7 @@ import type { Daemon } from "../packages/host/src/daemon.js";
 import type { InstanceJson } from "../packages/host/src/api/types.js";
 import { freePort, pluginBundle, startTempDaemon } from "./support/daemon.js";
 import { HS_URL, randomLocalpart, sharedSecret } from "./support/synapse.js";
-import { launchChromium, screenshot, seriousViolations } from "./web-admin/browser.js";
+import { cspViolations, launchChromium, screenshot, seriousViolations, watchCspViolations } from "./web-admin/browser.js";
 
 const PASSWORD = "web-admin-e2e-password";
 const PLUGIN = "org.botyard.owncastsentry";
@@ -72,6 +72,7 @@ describe("the web admin page is served by the host", () => {
     expect(page.status).toBe(200);
     expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
     expect(page.headers.get("cache-control")).toBe("no-cache");
+    expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");
     const html = await page.text();
     expect(html).toContain('<base href="/_matrix/maubot/" />');
     const script = /src="\.\/(assets\/[^"]+\.js)"/.exec(html)?.[1];
@@ -95,9 +96,11 @@ for (const size of SIZES) {
     const botName = randomLocalpart(`webadmin${size.name}`);
     const instanceId = `sentry-${size.name}`;
     const shot = (name: string) => screenshot(page, `${size.name}-${name}`);
-    // Every page checked: no serious or critical axe finding, and nothing wider than the window.
+    // Every page checked: no serious or critical axe finding, nothing the page's CSP refused, and
+    // nothing wider than the window.
     const noSeriousViolations = async () => {
       expect(await seriousViolations(page)).toEqual([]);
+      expect(await cspViolations(page)).toEqual([]);
       expect(await page.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(size.width);
     };
     const nav = (label: string) => page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: label, exact: true }).click();
@@ -105,6 +108,7 @@ for (const size of SIZES) {
     beforeAll(async () => {
       const context = await browser.newContext({ viewport: { width: size.width, height: size.height } });
       page = await context.newPage();
+      await watchCspViolations(page);
       page.on("dialog", (dialog) => void dialog.accept());
     });
 

@@ -1,7 +1,9 @@
 // The web admin page as the host serves it, and the API fields the page needs (additive).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { request as httpRequest } from "node:http";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import YAML from "yaml";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { makeBundle, testManifest } from "../../test-support/plugin-fixtures.js";
@@ -19,6 +21,7 @@ beforeAll(() => {
   writeFileSync(join(dist, "assets", "index-abc123.js"), "console.log('page');");
   writeFileSync(join(dist, "assets", "index-def456.css"), "body{}");
   writeFileSync(join(dist, "favicon.svg"), "<svg/>");
+  writeFileSync(join(dist, "assets", "big-aaa111.js"), `export const words = ${JSON.stringify("botyard ".repeat(2000))};`);
 });
 afterAll(() => rmSync(dist, { recursive: true, force: true }));
 afterEach(async () => {
@@ -55,6 +58,38 @@ describe("the web admin page at ui_base_path", () => {
     expect([svg.headers.get("content-type"), svg.headers.get("cache-control")]).toEqual(["image/svg+xml", "no-cache"]);
     const missing = await h.request("GET", `${UI}/assets/index-old999.js`, { token: null });
     expect([missing.status, missing.json.errcode]).toEqual([404, "resource_not_found"]);
+  });
+
+  it("sends text gzipped only to browsers that accept it, and a CSP that allows only the page's own files", async () => {
+    h = await startApiHarness({ webAdminDir: dist });
+    const raw = (path: string, acceptEncoding: string | null) =>
+      new Promise<{ headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
+        const req = httpRequest(`${h!.base}${path}`, { headers: acceptEncoding ? { "accept-encoding": acceptEncoding } : {} }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+          res.on("error", reject);
+        });
+        req.on("error", reject);
+        req.end();
+      });
+    const source = `export const words = ${JSON.stringify("botyard ".repeat(2000))};`;
+    const zipped = await raw(`${UI}/assets/big-aaa111.js`, "gzip, deflate, br");
+    expect([zipped.headers["content-encoding"], zipped.headers.vary]).toEqual(["gzip", "Accept-Encoding"]);
+    expect(zipped.body.length).toBeLessThan(source.length / 10);
+    expect(gunzipSync(zipped.body).toString()).toBe(source);
+    const plain = await raw(`${UI}/assets/big-aaa111.js`, null);
+    expect([plain.headers["content-encoding"], plain.body.toString()]).toEqual([undefined, source]);
+    // Small files are not worth it.
+    const small = await raw(`${UI}/assets/index-abc123.js`, "gzip");
+    expect([small.headers["content-encoding"], small.body.toString()]).toEqual([undefined, "console.log('page');"]);
+
+    const page = await raw(`${UI}/instances/x`, "gzip");
+    const csp = String(page.headers["content-security-policy"]);
+    expect(csp).toMatch(/script-src 'self'[^;]*;/);
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toMatch(/script-src[^;]*(unsafe-inline|\*|http)/);
+    expect(page.headers["x-content-type-options"]).toBe("nosniff");
   });
 
   it("leaves paths.json, the API and plugin web apps under the same base alone", async () => {

@@ -2,11 +2,38 @@
 // hashed assets cached for a year, and index.html for every other path under the base, so the
 // page's own routes (/instances/x) load it too. index.html gets a <base href> naming the base,
 // which makes its relative asset URLs right on any route. The API and plugin paths, which live
-// under the same base, are never answered here.
+// under the same base, are never answered here. Text files go gzipped to browsers that accept it
+// (the page travels through SSH tunnels), and every answer carries a Content-Security-Policy that
+// allows only the page's own files: no inline or outside script can run in an admin's session.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Middleware } from "koa";
+import { promisify } from "node:util";
+import { gzip } from "node:zlib";
+import type { Context, Middleware } from "koa";
+
+const gzipAsync = promisify(gzip);
+
+/**
+ * The page's scripts and styles are its own files: no inline script and no other origin can run.
+ * 'unsafe-eval' is there for ajv, which compiles a plugin's config schema to a function (the page
+ * checks configs as the host does); CodeMirror adds <style> elements at run time, hence
+ * 'unsafe-inline' for styles. connect-src 'self' covers the API and the log WebSocket (same origin).
+ */
+export const WEB_ADMIN_CSP = [
+  "default-src 'self'",
+  "script-src 'self' 'unsafe-eval'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+/** Files smaller than this are sent as they are: gzip would not pay for its header. */
+const GZIP_MIN_BYTES = 1024;
 
 /** web-admin/dist of this repository, seen from packages/host/dist/api/. */
 export const DEFAULT_WEB_ADMIN_DIR = fileURLToPath(new URL("../../../../web-admin/dist/", import.meta.url));
@@ -28,6 +55,29 @@ interface WebFile {
   body: Buffer;
   type: string;
   immutable: boolean;
+  /** The gzipped body, made at the first request that accepts it (off the event loop). */
+  gzipped?: Promise<Buffer>;
+}
+
+function isText(type: string): boolean {
+  return /^(text\/|application\/json|image\/svg)/.test(type);
+}
+
+/** Sets the body, gzipped when the file is text, big enough and the browser accepts gzip. */
+async function sendFile(ctx: Context, file: WebFile): Promise<void> {
+  ctx.type = file.type;
+  if (!isText(file.type) || file.body.length < GZIP_MIN_BYTES) {
+    ctx.body = file.body;
+    return;
+  }
+  ctx.vary("Accept-Encoding");
+  if (ctx.acceptsEncodings("gzip", "identity") !== "gzip") {
+    ctx.body = file.body;
+    return;
+  }
+  file.gzipped ??= gzipAsync(file.body);
+  ctx.set("Content-Encoding", "gzip");
+  ctx.body = await file.gzipped;
 }
 
 /** Every file of the built page by its URL path under the base ("assets/index-abc.js"). */
@@ -60,12 +110,15 @@ export function webAdminMiddleware(options: WebAdminOptions): Middleware {
   const { base, reserved } = options;
   // Read once, at the first request: the page is a few hundred KB and never changes while running.
   let files: Map<string, WebFile> | null = null;
-  let index: Buffer | null = null;
+  let index: WebFile | null = null;
   const load = () => {
     if (files) return;
     files = existsSync(path.join(options.dir, "index.html")) ? readBuiltFiles(options.dir) : new Map();
     const html = files.get("index.html")?.body.toString("utf8");
-    index = html === undefined ? null : Buffer.from(html.replace("<head>", `<head>\n    <base href="${base}/" />`));
+    index =
+      html === undefined
+        ? null
+        : { body: Buffer.from(html.replace("<head>", `<head>\n    <base href="${base}/" />`)), type: "text/html; charset=utf-8", immutable: false };
   };
   return async (ctx, next) => {
     if (ctx.method !== "GET" && ctx.method !== "HEAD") return next();
@@ -77,12 +130,14 @@ export function webAdminMiddleware(options: WebAdminOptions): Middleware {
       return;
     }
     load();
+    ctx.set("Content-Security-Policy", WEB_ADMIN_CSP);
+    ctx.set("X-Content-Type-Options", "nosniff");
+    ctx.set("Referrer-Policy", "no-referrer");
     const rel = p.slice(base.length + 1);
     const file = files!.get(rel);
     if (file && rel !== "index.html") {
-      ctx.type = file.type;
       ctx.set("Cache-Control", file.immutable ? "public, max-age=31536000, immutable" : "no-cache");
-      ctx.body = file.body;
+      await sendFile(ctx, file);
       return;
     }
     // A missing hashed asset is a 404, not the page: a stale tab must not parse HTML as script.
@@ -93,8 +148,7 @@ export function webAdminMiddleware(options: WebAdminOptions): Middleware {
       ctx.body = "The web admin page is not built. Run `npm run build` in the botyard folder, then reload.\n";
       return;
     }
-    ctx.type = "text/html; charset=utf-8";
     ctx.set("Cache-Control", "no-cache");
-    ctx.body = index;
+    await sendFile(ctx, index);
   };
 }
