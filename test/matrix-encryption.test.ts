@@ -109,10 +109,55 @@ describe("end-to-end encryption with the echo plugin on a real Synapse", () => {
     await waitFor(() => existsSync(log) && readFileSync(log, "utf8").includes(res.event_id), 30_000, "the decryption failure in the log");
     const line = readFileSync(log, "utf8").split("\n").find((l) => l.includes(res.event_id)) ?? "";
     expect(line).toContain("could not decrypt an event");
+    expect(JSON.parse(line).reason).toBeTruthy();
     // A later event is dispatched: the undecryptable one before it was not.
     await ping();
     expect(seen.some((e) => e.event_id === res.event_id)).toBe(false);
   });
+
+  it("dispatches an event whose keys arrive late exactly once, after they arrive", async () => {
+    // A user whose client holds back its to-device messages (the Olm-encrypted room key for the
+    // bot) while it sends: the bot gets the event before the key.
+    const held: Array<{ url: string; init: RequestInit }> = [];
+    let holding = true;
+    const fetchFn: typeof fetch = async (input, init) => {
+      const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+      if (holding && init?.method === "PUT" && url.includes("/sendToDevice/m.room.encrypted/")) {
+        held.push({ url, init });
+        return new Response("{}", { status: 200, headers: { "content-type": "application/json" } });
+      }
+      return fetch(input, init);
+    };
+    const late = await TestUser.create("e2elate", HS_URL, { encrypted: true, fetchFn });
+    try {
+      const lateRoom = await late.createEncryptedRoom([bot.user_id]);
+      await late.waitForJoin(lateRoom, bot.user_id);
+      const id = await late.send(lateRoom, "!ping");
+      expect(held.length).toBeGreaterThan(0);
+
+      const log = path.join(dir, "botyard.log");
+      await waitFor(() => readFileSync(log, "utf8").includes(id), 30_000, "the decryption failure in the log");
+      const line = readFileSync(log, "utf8").split("\n").find((l) => l.includes(id)) ?? "";
+      expect(line).toContain("could not decrypt an event");
+      expect(JSON.parse(line).reason).toMatch(/^[A-Z_]+$/);
+      expect(seen.some((e) => e.event_id === id)).toBe(false);
+
+      holding = false;
+      for (const h of held) {
+        const res = await fetch(h.url, h.init);
+        expect(res.status).toBe(200);
+      }
+      const reply = await late.waitForEvent(isReplyTo(id), 30_000, "the pong to the late !ping");
+      expect(late.encryptedIds.has(reply.event_id)).toBe(true);
+      // Another round trip: anything dispatched twice would have arrived by now.
+      const next = await late.send(lateRoom, "!ping");
+      await late.waitForEvent(isReplyTo(next), 30_000, "the pong to the next !ping");
+      expect(seen.filter((e) => e.event_id === id)).toHaveLength(1);
+      expect(late.events.filter(isReplyTo(id))).toHaveLength(1);
+    } finally {
+      late.stop();
+    }
+  }, 120_000);
 
   it("keeps its device and identity key across a restart, without a new batch of one-time keys", async () => {
     const keyBefore = await publishedKey(user, bot);

@@ -123,8 +123,9 @@ function plain(event: SdkEvent): MatrixEvent {
 }
 
 /** A bare matrix-js-sdk client for `account`, logging nothing, with no timeline or crypto store. */
-export function createQuietClient(account: AccountCredentials, hs: string = HS_URL): MatrixClient {
+export function createQuietClient(account: AccountCredentials, hs: string = HS_URL, fetchFn?: typeof fetch): MatrixClient {
   return createClient({
+    ...(fetchFn ? { fetchFn } : {}),
     baseUrl: hs,
     accessToken: account.access_token,
     userId: account.user_id,
@@ -160,6 +161,13 @@ export async function startSyncing(client: MatrixClient, firstSyncTimeoutMs = 30
   await prepared;
 }
 
+export interface TestUserOptions {
+  /** Run matrix-js-sdk's Rust crypto (in memory). */
+  encrypted?: boolean;
+  /** The client's fetch (a test that holds back some requests). */
+  fetchFn?: typeof fetch;
+}
+
 /**
  * A human-like user on a bare matrix-js-sdk client: syncs, creates rooms, sends, and collects
  * every live timeline event (from rooms it is in) for `waitForEvent`.
@@ -180,14 +188,14 @@ export class TestUser {
   }
 
   /** Registers a random account and starts syncing (resolves after the first sync). */
-  static async create(prefix = "user", hs: string = HS_URL, options: { encrypted?: boolean } = {}): Promise<TestUser> {
+  static async create(prefix = "user", hs: string = HS_URL, options: TestUserOptions = {}): Promise<TestUser> {
     const account = await registerUser(prefix, hs);
     return TestUser.fromAccount(account, hs, options);
   }
 
   /** With `encrypted`, the client runs matrix-js-sdk's Rust crypto (in memory) and decrypts what it collects. */
-  static async fromAccount(account: TestAccount, hs: string = HS_URL, options: { encrypted?: boolean } = {}): Promise<TestUser> {
-    const client = createQuietClient(account, hs);
+  static async fromAccount(account: TestAccount, hs: string = HS_URL, options: TestUserOptions = {}): Promise<TestUser> {
+    const client = createQuietClient(account, hs, options.fetchFn);
     if (options.encrypted) await client.initRustCrypto({ useIndexedDB: false });
     const user = new TestUser(account, client);
     client.on(RoomEvent.Timeline, async (event, room, toStart, removed) => {
