@@ -30,6 +30,9 @@ export const ERRCODES = {
   table_not_found: 200,
   method_not_allowed: 405,
   user_exists: 409,
+  client_has_keys: 409,
+  client_encryption_off: 409,
+  bad_recovery_key: 400,
   plugin_exists: 409,
   plugin_in_use: 412,
   client_in_use: 412,
@@ -45,6 +48,7 @@ export const ERRCODES = {
   internal_server_error: 500,
   plugin_response_too_large: 502,
   invalid_server: 500,
+  internal_crypto_error: 500,
   not_implemented: 501,
 } as const satisfies Record<string, number>;
 

@@ -16,6 +16,7 @@ import { pluginWebMiddleware } from "./plugin-web.js";
 import type { RouteContext } from "./route-context.js";
 import { registerAuthRoutes, isAdmin } from "./routes/auth.js";
 import { registerClientAuthRoutes } from "./routes/client-auth.js";
+import { registerClientCryptoRoutes } from "./routes/client-crypto.js";
 import { registerClientProxyRoutes } from "./routes/client-proxy.js";
 import { registerClientRoutes } from "./routes/clients.js";
 import { registerDatabaseRoutes } from "./routes/database.js";
@@ -84,6 +85,7 @@ export function buildApi(deps: ApiDeps): ApiApp {
   registerInstanceRoutes(router, context);
   registerDatabaseRoutes(router, context);
   registerClientRoutes(router, context);
+  registerClientCryptoRoutes(router, context);
   registerClientAuthRoutes(router, context);
   registerClientProxyRoutes(router, context);
   registerDebugOpenRoutes(router, context);

@@ -32,6 +32,8 @@ const PROTECTED: Array<[string, string]> = [
   ["DELETE", "/client/@a:b"],
   ["POST", "/client/new"],
   ["POST", "/client/@a:b/clearcache"],
+  ["POST", "/client/@a:b/generate_recovery_key"],
+  ["POST", "/client/@a:b/verify"],
   ["GET", "/client/auth/servers"],
   ["POST", "/client/auth/hs/register"],
   ["POST", "/client/auth/hs/login"],

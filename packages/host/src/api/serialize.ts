@@ -51,8 +51,8 @@ export function clientJson(row: ClientRow, deps: ApiDeps): ClientJson {
     id: row.id,
     homeserver: row.homeserver,
     access_token: row.access_token,
-    device_id: row.device_id,
-    fingerprint: null,
+    device_id: row.device_id || (status.device_id ?? ""),
+    fingerprint: status.fingerprint,
     enabled: row.enabled,
     started: status.started,
     sync: row.sync,
@@ -64,7 +64,7 @@ export function clientJson(row: ClientRow, deps: ApiDeps): ClientJson {
     remote_displayname: status.remote_displayname,
     remote_avatar_url: status.remote_avatar_url,
     instances: deps.store.instancesOfClient(row.id).map((i) => instanceJson(i, deps)),
-    trust_state: null,
+    trust_state: status.trust_state,
     last_error: status.last_error,
   };
 }

@@ -5,9 +5,16 @@ import type { BundleManifest } from "../bundles/manifest.js";
 import type { LogEntry } from "../logging/log-ring.js";
 import type { NotificationLevel } from "../logging/notification-level.js";
 import type { InstanceState } from "../store/types.js";
+import type { TrustState } from "../matrix/crypto/trust-state.js";
 import type { ColumnInfo, QueryResult, TablesResult } from "./database-console/protocol.js";
 
-export type { BundleManifest, ColumnInfo, InstanceState, LogEntry, QueryResult, TablesResult };
+export type { BundleManifest, ColumnInfo, InstanceState, LogEntry, QueryResult, TablesResult, TrustState };
+
+/** POST /client/{id}/generate_recovery_key (201): the recovery key, shown this once. */
+export interface RecoveryKeyJson {
+  success: true;
+  recovery_key: string;
+}
 
 /** `{"errcode","error"}` plus extra keys some errors carry (e.g. `retry_after_ms`). */
 export interface ApiErrorBody {
@@ -52,8 +59,10 @@ export interface ClientJson {
   id: string;
   homeserver: string;
   access_token: string;
+  /** The row's device id, or the one whoami reported when the row has none. */
   device_id: string;
-  fingerprint: null;
+  /** The device's ed25519 key in groups of four while encryption runs (maubot's fingerprint). */
+  fingerprint: string | null;
   enabled: boolean;
   started: boolean;
   sync: boolean;
@@ -65,7 +74,8 @@ export interface ClientJson {
   remote_displayname: string | null;
   remote_avatar_url: string | null;
   instances: InstanceJson[];
-  trust_state: null;
+  /** The device's verification state while encryption runs, else null (mautrix's names). */
+  trust_state: TrustState | null;
   last_error: string | null;
 }
 

@@ -26,8 +26,12 @@ import { renderMarkdown, sanitizeMatrixHtml } from "./format.js";
 import { KeyedSerialQueue } from "../keyed-serial-queue.js";
 import { DEFAULT_RETRY, isUnknownToken, isUnreachable, sleep, withRetry, type RetryPolicy } from "./request-retry.js";
 import { sdkLoggerFor } from "./sdk-logger.js";
-import { CryptoStore } from "./crypto/crypto-store.js";
+import { CryptoStore, CryptoStoreError } from "./crypto/crypto-store.js";
+import { deviceHasPublishedKeys, foreignDeviceKeysMessage } from "./crypto/device-keys.js";
+import { DeviceVerification, fingerprintOf, type TrustState } from "./crypto/verification.js";
 import { openUploadFile } from "./upload-file.js";
+import type { CryptoApi } from "matrix-js-sdk/lib/crypto-api/index.js";
+import { HostError } from "../errors.js";
 
 export interface ClientStatus {
   /** whoami succeeded and the client runs (syncing or, with `sync: false`, ready to send). */
@@ -38,6 +42,12 @@ export interface ClientStatus {
   remote_avatar_url: string | null;
   /** Why the client is not working, or what it is retrying; null when healthy. */
   last_error: string | null;
+  /** The device the access token belongs to (whoami), null before the first whoami. */
+  device_id: string | null;
+  /** The device's verification state while encryption runs (matrix/crypto/verification.ts); null when it is off. */
+  trust_state: TrustState | null;
+  /** maubot's fingerprint: the device's ed25519 key in groups of four, while encryption runs. */
+  fingerprint: string | null;
 }
 
 /** A Matrix call failed; `errcode` is the homeserver's (e.g. M_FORBIDDEN) when it answered. */
@@ -147,7 +157,13 @@ export class BotClient {
   private abort = new AbortController();
   private sweepTimer: NodeJS.Timeout | null = null;
   private txnCounter = 0;
-  private state: ClientStatus = { started: false, sync_ok: false, remote_displayname: null, remote_avatar_url: null, last_error: null };
+  private state: Omit<ClientStatus, "device_id" | "trust_state" | "fingerprint"> = {
+    started: false,
+    sync_ok: false,
+    remote_displayname: null,
+    remote_avatar_url: null,
+    last_error: null,
+  };
   /** A token rejection or mismatch: calls fail fast until the row changes. */
   private fatal = false;
   private running = false;
@@ -157,11 +173,15 @@ export class BotClient {
   private readyWaiters: Array<() => void> = [];
   /** The open crypto store while encryption is on. */
   private cryptoStore: CryptoStore | null = null;
+  private fingerprint: string | null = null;
+  private readonly verification: DeviceVerification;
 
   constructor(
     private row: ClientRow,
     private readonly options: BotClientOptions,
-  ) {}
+  ) {
+    this.verification = new DeviceVerification(row.id, options.log);
+  }
 
   get id(): string {
     return this.row.id;
@@ -172,7 +192,34 @@ export class BotClient {
   }
 
   status(): ClientStatus {
-    return { ...this.state };
+    const crypto = this.cryptoStore !== null;
+    return {
+      ...this.state,
+      device_id: this.deviceId || null,
+      trust_state: crypto ? this.verification.trustState : null,
+      fingerprint: crypto ? this.fingerprint : null,
+    };
+  }
+
+  /** maubot 0.6's generate_recovery_key: cross-signing, secret storage and key backup; the key is returned once. */
+  generateRecoveryKey(): Promise<string> {
+    const { client, crypto } = this.requireCrypto();
+    return this.verification.generateRecoveryKey(client, crypto, this.deviceId);
+  }
+
+  /** maubot 0.6's verify: this device verified with the account's recovery key. */
+  verifyWithRecoveryKey(recoveryKey: string): Promise<TrustState> {
+    const { client, crypto } = this.requireCrypto();
+    return this.verification.verifyWithRecoveryKey(client, crypto, this.deviceId, recoveryKey);
+  }
+
+  private requireCrypto(): { client: MatrixClient; crypto: CryptoApi } {
+    const crypto = this.cryptoStore ? this.client?.getCrypto() : undefined;
+    if (!this.client || !crypto) {
+      const why = this.state.last_error ?? (this.row.sync ? "it is not running" : "it does not sync (sync: false)");
+      throw new HostError("client_encryption_off", `Encryption is off for ${this.row.id}: ${why}`);
+    }
+    return { client: this.client, crypto };
   }
 
   /**
@@ -268,6 +315,7 @@ export class BotClient {
       timelineSupport: false,
       logger: sdkLoggerFor(this.options.log),
       localTimeoutMs: 60_000,
+      cryptoCallbacks: this.verification.callbacks,
       ...(this.options.metrics ? { fetchFn: timedSyncFetch(this.row.id, this.options.metrics) } : {}),
     });
     client.on(HttpApiEvent.SessionLoggedOut, (err) => this.onTokenRejected(err));
@@ -365,12 +413,21 @@ export class BotClient {
     if (!client) return;
     const store = new CryptoStore({ dir: options.storeDir, pickleKey: options.pickleKey, userId: this.row.id, deviceId: this.deviceId, log });
     try {
-      await store.open();
+      const found = await store.open();
+      if (!found && (await deviceHasPublishedKeys(client, this.row.id, this.deviceId))) {
+        throw new CryptoStoreError(foreignDeviceKeysMessage(this.deviceId));
+      }
       this.cryptoStore = store;
       await client.initRustCrypto({ useIndexedDB: true, cryptoDatabasePrefix: store.prefix, storageKey: store.storageKey() });
       // The device keys exist from here on: keep them before anything else can go wrong.
       await store.flush();
-      log.info({ device_id: this.deviceId }, "encryption on");
+      const crypto = client.getCrypto();
+      if (crypto) {
+        this.fingerprint = fingerprintOf((await crypto.getOwnDeviceKeys()).ed25519);
+        await this.verification.refresh(crypto, this.deviceId);
+        this.verification.watch(client, crypto, this.deviceId);
+      }
+      log.info({ device_id: this.deviceId, trust_state: this.verification.trustState }, "encryption on");
     } catch (err) {
       this.state.last_error = `Encryption is off for this account: ${describe(err)}`;
       log.error({ err: describe(err) }, "could not start encryption; syncing without it");
@@ -386,6 +443,8 @@ export class BotClient {
   private async closeCryptoStore(): Promise<void> {
     const store = this.cryptoStore;
     this.cryptoStore = null;
+    this.verification.reset();
+    this.fingerprint = null;
     await store?.close();
   }
 

@@ -9,6 +9,8 @@ import type { ClientRow } from "../store/types.js";
 import { clientLogger } from "../logging/logging.js";
 import { BotClient, MatrixCallError, type ClientMemoryStats, type ClientStatus, type EncryptionOptions } from "./bot-client.js";
 import { removeCryptoStore } from "./crypto/crypto-store.js";
+import type { TrustState } from "./crypto/verification.js";
+import { HostError } from "../errors.js";
 import { helpIsTaken, isHelpRequest, renderHelp } from "./help-command.js";
 import type { RetryPolicy } from "./request-retry.js";
 import { quietSdkRootLogger } from "./sdk-logger.js";
@@ -38,7 +40,16 @@ export interface ClientPoolOptions {
   encryption?: EncryptionOptions | null;
 }
 
-const STOPPED: ClientStatus = { started: false, sync_ok: false, remote_displayname: null, remote_avatar_url: null, last_error: null };
+const STOPPED: ClientStatus = {
+  started: false,
+  sync_ok: false,
+  remote_displayname: null,
+  remote_avatar_url: null,
+  last_error: null,
+  device_id: null,
+  trust_state: null,
+  fingerprint: null,
+};
 
 export class ClientPool implements ClientCaller {
   private readonly clients = new Map<string, BotClient>();
@@ -118,6 +129,22 @@ export class ClientPool implements ClientCaller {
 
   status(id: string): ClientStatus {
     return this.clients.get(id)?.status() ?? { ...STOPPED };
+  }
+
+  /** maubot 0.6's generate_recovery_key for a running client with encryption on. */
+  generateRecoveryKey(id: string): Promise<string> {
+    return this.requireClient(id).generateRecoveryKey();
+  }
+
+  /** maubot 0.6's verify: the client's device verified with the account's recovery key. */
+  verifyWithRecoveryKey(id: string, recoveryKey: string): Promise<TrustState> {
+    return this.requireClient(id).verifyWithRecoveryKey(recoveryKey);
+  }
+
+  private requireClient(id: string): BotClient {
+    const client = this.clients.get(id);
+    if (!client) throw new HostError("client_encryption_off", `Client ${id} is not running: enable and start it first`);
+    return client;
   }
 
   /** Rooms and live timeline events the SDK holds for a client (null when unknown). */

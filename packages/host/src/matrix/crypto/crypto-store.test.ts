@@ -62,7 +62,7 @@ describe("CryptoStore", () => {
 
   it("writes committed changes to an encrypted file and reads them back after close", async () => {
     const store = storeFor();
-    await store.open();
+    expect(await store.open()).toBe(false);
     await writeRecord(store.prefix, "account", { v: "identity keys", bytes: new Uint8Array([1, 2, 3]) });
     await store.close();
     expect((await indexedDB.databases()).filter((d: { name: string }) => d.name.startsWith(store.prefix))).toEqual([]);
@@ -70,7 +70,7 @@ describe("CryptoStore", () => {
     expect(file.includes(Buffer.from("identity keys"))).toBe(false);
 
     const again = storeFor();
-    await again.open();
+    expect(await again.open()).toBe(true);
     expect(await readRecord(again.prefix, "account")).toEqual({ v: "identity keys", bytes: new Uint8Array([1, 2, 3]) });
     await again.close();
   });

@@ -95,11 +95,13 @@ export class CryptoStore {
   /**
    * Loads the file into the in-memory IndexedDB (unless this process still has the databases)
    * and starts writing changes back. A file of another device is left to be replaced: a new
-   * login is a new device, as in maubot.
+   * login is a new device, as in maubot. Resolves true when the device's state was found (in
+   * memory or in the file), false when the store starts empty.
    */
-  async open(): Promise<void> {
+  async open(): Promise<boolean> {
     await installIndexedDB();
-    if (!(await hasDatabases(this.prefix))) {
+    let found = await hasDatabases(this.prefix);
+    if (!found) {
       const content = await this.readFile();
       if (content && content.device_id !== this.options.deviceId) {
         this.options.log.warn(
@@ -108,11 +110,13 @@ export class CryptoStore {
         );
       } else if (content) {
         await restoreDatabases(content.databases);
+        found = true;
       }
     }
     this.unsubscribe = onWrite((name) => {
       if (name.startsWith(this.prefix)) this.scheduleFlush();
     });
+    return found;
   }
 
   /** Writes the current state now (e.g. right after the device keys were created). */
