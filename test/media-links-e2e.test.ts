@@ -4,10 +4,12 @@
 // gets the video (type, size, dimensions, duration, thumbnail) as a reply, then the caption; an
 // image likewise; an oversize file is refused with a message; a burst of links is held to the
 // configured limit and the room told once; a failure reaches the admin room at the instance's
-// error_notification_level.
+// error_notification_level; in an encrypted room the image goes as an encrypted attachment that
+// decrypts to the file's bytes.
+import { createDecipheriv, createHash } from "node:crypto";
 import { readFileSync, rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { MatrixEvent } from "@botyard/sdk";
+import type { EncryptedFile, MatrixEvent } from "@botyard/sdk";
 import type { Daemon } from "../packages/host/src/daemon.js";
 import { MediaServer, makeFixtures } from "../plugins/media-links/test/media-server.js";
 import { HS_URL, TestUser, clientRowFor, isReplyTo, registerUser, waitFor, type TestAccount } from "./support/synapse.js";
@@ -21,6 +23,7 @@ describe("media links on a real Synapse", () => {
   let roomId: string;
   let burstRoom: string;
   let adminRoom: string;
+  let encryptedRoom: string;
   const fixtures = makeFixtures();
   const server = new MediaServer(fixtures.dir);
 
@@ -46,10 +49,11 @@ describe("media links on a real Synapse", () => {
   beforeAll(async () => {
     await server.start();
     bot = await registerUser("mediabot");
-    user = await TestUser.create("linkposter");
+    user = await TestUser.create("linkposter", HS_URL, { encrypted: true });
     roomId = await user.createRoom([bot.user_id], "links");
     burstRoom = await user.createRoom([bot.user_id], "burst");
     adminRoom = await user.createRoom([bot.user_id], "admin");
+    encryptedRoom = await user.createEncryptedRoom([bot.user_id]);
     ({ dir, daemon } = await startTempDaemon("botyard-media-e2e-", [
       "database: ./host.db",
       "server:",
@@ -65,7 +69,7 @@ describe("media links on a real Synapse", () => {
       `  client: "${bot.user_id}"`,
     ]));
     expect(await addClient(daemon, clientRowFor(bot, HS_URL, { displayname: "Media Bot" }))).toBe(true);
-    for (const room of [roomId, burstRoom, adminRoom]) await user.waitForJoin(room, bot.user_id);
+    for (const room of [roomId, burstRoom, adminRoom, encryptedRoom]) await user.waitForJoin(room, bot.user_id);
     await daemon.registry.install(pluginBundle("media-links"), { allowOverride: true });
     await daemon.supervisor.create({
       id: "media",
@@ -126,6 +130,30 @@ describe("media links on a real Synapse", () => {
     const link = await user.send(roomId, server.url("media", "photo.jpg"));
     const image = await user.waitForEvent(isReplyTo(link), 90_000, "the image");
     expect(image.content).toMatchObject({ msgtype: "m.image", body: "media-1.jpg", info: { mimetype: "image/jpeg", size: photo.size, w: 200, h: 150 } });
+  });
+
+  it("posts an image into an encrypted room as an encrypted attachment that decrypts to the file's bytes", async () => {
+    const photo = fixtures.files.get("photo.jpg")!;
+    // The same link as in the unencrypted room: its cached plain post is not reused here.
+    const link = await user.send(encryptedRoom, server.url("media", "photo.jpg"));
+    const image = await user.waitForEvent(isReplyTo(link), 90_000, "the encrypted image");
+    expect(user.encryptedIds.has(image.event_id)).toBe(true);
+    expect(image.content).toMatchObject({ msgtype: "m.image", body: "media-1.jpg", info: { mimetype: "image/jpeg", size: photo.size } });
+    expect(image.content.url).toBeUndefined();
+    const file = image.content.file as EncryptedFile;
+    expect(file).toMatchObject({ v: "v2", key: { alg: "A256CTR", kty: "oct" } });
+
+    const [, serverName, mediaId] = /^mxc:\/\/([^/]+)\/(\w+)$/.exec(file.url) ?? [];
+    const download = await fetch(`${HS_URL}/_matrix/client/v1/media/download/${serverName}/${mediaId}`, {
+      headers: { authorization: `Bearer ${user.account.access_token}` },
+    });
+    const ciphertext = Buffer.from(await download.arrayBuffer());
+    // The homeserver holds no plaintext; the hash, key and iv of the event open it.
+    expect(ciphertext.equals(readFileSync(photo.path))).toBe(false);
+    expect(createHash("sha256").update(ciphertext).digest("base64").replace(/=+$/, "")).toBe(file.hashes.sha256);
+    const decipher = createDecipheriv("aes-256-ctr", Buffer.from(file.key.k, "base64url"), Buffer.from(file.iv, "base64"));
+    const plain = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+    expect(plain.equals(readFileSync(photo.path))).toBe(true);
   });
 
   it("refuses a file over max_file_size with a message, posting nothing of it", async () => {

@@ -3,7 +3,18 @@
 // explicit `m.mentions` (default `{}`), so text taken from outside (an echo, a stream title)
 // never pings anyone unless the plugin author says so.
 
-import type { ClientMethod, ClientParams, ClientResult, MatrixEvent, Mentions, MessageType, PowerLevels, SendOptions } from "./contract.js";
+import type {
+  ClientMethod,
+  ClientParams,
+  ClientResult,
+  MatrixEvent,
+  MediaSource,
+  Mentions,
+  MessageType,
+  PowerLevels,
+  SendOptions,
+  UploadResult,
+} from "./contract.js";
 
 export type CallClient = <M extends ClientMethod>(method: M, params: ClientParams<M>) => Promise<ClientResult<M>>;
 
@@ -17,6 +28,10 @@ export interface ReplyOptions extends Omit<SendOptions, "replyTo"> {
 }
 
 const NOBODY: Mentions = Object.freeze({}) as Mentions;
+
+function mediaSource(res: UploadResult): MediaSource {
+  return res.file ? { file: res.file } : { url: res.contentUri };
+}
 
 function withMentions<T extends SendOptions>(options: T | undefined): T & { mentions: Mentions } {
   return { ...(options ?? ({} as T)), mentions: copyMentions(options?.mentions ?? NOBODY) };
@@ -104,6 +119,23 @@ export class PluginClient {
     const params: ClientParams<"uploadMediaFile"> = { path, contentType };
     if (filename !== undefined) params.filename = filename;
     return (await this.#call("uploadMediaFile", params)).contentUri;
+  }
+
+  /**
+   * Uploads bytes for a message into `roomId`: encrypted when the room is (and the host's
+   * encryption is on). Spread the answer into the content (`{ url }` or `{ file }`).
+   */
+  async uploadMediaForRoom(roomId: string, data: Uint8Array, contentType: string, filename?: string): Promise<MediaSource> {
+    const params: ClientParams<"uploadMedia"> = { data, contentType, roomId };
+    if (filename !== undefined) params.filename = filename;
+    return mediaSource(await this.#call("uploadMedia", params));
+  }
+
+  /** uploadMediaFile for a message into `roomId`: encrypted when the room is, as uploadMediaForRoom. */
+  async uploadMediaFileForRoom(roomId: string, path: string, contentType: string, filename?: string): Promise<MediaSource> {
+    const params: ClientParams<"uploadMediaFile"> = { path, contentType, roomId };
+    if (filename !== undefined) params.filename = filename;
+    return mediaSource(await this.#call("uploadMediaFile", params));
   }
 
   /** A state event's content, or null when the room has none. */

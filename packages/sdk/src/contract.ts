@@ -58,14 +58,17 @@ export interface ClientMethods {
   sendEvent: { params: { roomId: string; eventType: string; content: Record<string, unknown> }; result: { eventId: string } };
   react: { params: { roomId: string; eventId: string; key: string }; result: { eventId: string } };
   redact: { params: { roomId: string; eventId: string; reason?: string }; result: { eventId: string } };
-  /** Upload bytes to the media repository. */
-  uploadMedia: { params: { data: Uint8Array; contentType: string; filename?: string }; result: { contentUri: string } };
+  /**
+   * Upload bytes to the media repository. With `roomId` of an encrypted room (and encryption on),
+   * the host encrypts them first and answers `file` as well, which the event carries instead of `url`.
+   */
+  uploadMedia: { params: { data: Uint8Array; contentType: string; filename?: string; roomId?: string }; result: UploadResult };
   /**
    * Upload a file from disk: the host streams it to the media repository, so neither the plugin
    * nor the host holds the whole file in memory. `path` is absolute and names a regular file
    * that stays in place until the call resolves.
    */
-  uploadMediaFile: { params: { path: string; contentType: string; filename?: string }; result: { contentUri: string } };
+  uploadMediaFile: { params: { path: string; contentType: string; filename?: string; roomId?: string }; result: UploadResult };
   /** One state event's content, or null when it does not exist. */
   getStateEvent: { params: { roomId: string; eventType: string; stateKey?: string }; result: Record<string, unknown> | null };
   /** `m.room.power_levels` content (Matrix defaults filled in when the event is missing). */
@@ -74,6 +77,30 @@ export interface ClientMethods {
   join: { params: { roomIdOrAlias: string }; result: { roomId: string } };
   leave: { params: { roomId: string }; result: Record<string, never> };
 }
+
+/**
+ * An encrypted attachment (the Matrix spec's EncryptedFile): AES-256-CTR key, iv and the SHA-256
+ * of the uploaded ciphertext, all needed to decrypt what `url` holds.
+ */
+export interface EncryptedFile {
+  url: string;
+  key: { kty: "oct"; key_ops: string[]; alg: "A256CTR"; k: string; ext: true };
+  iv: string;
+  hashes: { sha256: string };
+  v: "v2";
+}
+
+export interface UploadResult {
+  contentUri: string;
+  /** Present when the media was encrypted for an encrypted room: send it as `file`, not `url`. */
+  file?: EncryptedFile;
+}
+
+/**
+ * Where uploaded media is, as event content: `{ url }`, or `{ file }` in an encrypted room. Spread
+ * it into an `m.image`/`m.file`/... content (for a thumbnail: `thumbnail_url` / `thumbnail_file`).
+ */
+export type MediaSource = { url: string; file?: undefined } | { file: EncryptedFile; url?: undefined };
 
 export type ClientMethod = keyof ClientMethods;
 export type ClientParams<M extends ClientMethod> = ClientMethods[M]["params"];

@@ -3,6 +3,7 @@
 // from disk, posted in order as a reply to the link's message, then the caption. The folder is
 // removed when this returns or throws, after the uploads that read from it.
 import { mkdir, stat } from "node:fs/promises";
+import type { MediaSource } from "@botyard/sdk";
 import { join } from "node:path";
 import { detectMediaType, makeThumbnail, probe } from "./media-file.js";
 import { captionContent, mediaContent, type CaptionFacts, type PostedMedium, type ThumbnailRef } from "./messages.js";
@@ -10,7 +11,8 @@ import { extract, withTempFolder, type DownloadedItem } from "./yt-dlp.js";
 
 /** The Matrix calls this needs (the plugin's client in production, a recorder in tests). */
 export interface MediaSink {
-  uploadFile(path: string, contentType: string, filename: string): Promise<string>;
+  /** Uploads for a post into roomId: encrypted when that room is (the answer then holds `file`). */
+  uploadFile(roomId: string, path: string, contentType: string, filename: string): Promise<MediaSource>;
   send(roomId: string, content: Record<string, unknown>): Promise<string>;
 }
 
@@ -58,12 +60,12 @@ export async function postLink(sink: MediaSink, req: FetchRequest, link: PostedL
   return ids;
 }
 
-async function thumbnailFor(sink: MediaSink, tools: PosterTools, video: string, out: string): Promise<ThumbnailRef | undefined> {
+async function thumbnailFor(sink: MediaSink, tools: PosterTools, roomId: string, video: string, out: string): Promise<ThumbnailRef | undefined> {
   if (!tools.ffmpegPath || !(await makeThumbnail(tools.ffmpegPath, video, out))) return undefined;
   const size = (await stat(out)).size;
   const dims = tools.ffprobePath ? await probe(tools.ffprobePath, out) : {};
-  const url = await sink.uploadFile(out, "image/jpeg", "thumbnail.jpg");
-  const ref: ThumbnailRef = { url, mimetype: "image/jpeg", size };
+  const source = await sink.uploadFile(roomId, out, "image/jpeg", "thumbnail.jpg");
+  const ref: ThumbnailRef = { source, mimetype: "image/jpeg", size };
   if (dims.width && dims.height) {
     ref.w = dims.width;
     ref.h = dims.height;
@@ -71,12 +73,19 @@ async function thumbnailFor(sink: MediaSink, tools: PosterTools, video: string, 
   return ref;
 }
 
-async function uploadItem(sink: MediaSink, tools: PosterTools, item: DownloadedItem, index: number, dir: string): Promise<PostedMedium | null> {
+async function uploadItem(
+  sink: MediaSink,
+  tools: PosterTools,
+  roomId: string,
+  item: DownloadedItem,
+  index: number,
+  dir: string,
+): Promise<PostedMedium | null> {
   const type = await detectMediaType(item.path);
   if (!type) return null;
   const dims = tools.ffprobePath ? await probe(tools.ffprobePath, item.path) : {};
   const filename = `media-${index + 1}.${type.ext}`;
-  const medium: PostedMedium = { msgtype: type.msgtype, url: "", filename, mimetype: type.mimetype, size: item.size };
+  const medium: Omit<PostedMedium, "source"> = { msgtype: type.msgtype, filename, mimetype: type.mimetype, size: item.size };
   const w = dims.width ?? item.info.width;
   const h = dims.height ?? item.info.height;
   if (w && h) {
@@ -86,11 +95,10 @@ async function uploadItem(sink: MediaSink, tools: PosterTools, item: DownloadedI
   if (type.msgtype === "m.video") {
     const durationMs = dims.durationMs ?? (item.info.duration !== undefined ? Math.round(item.info.duration * 1000) : undefined);
     if (durationMs) medium.durationMs = durationMs;
-    const thumbnail = await thumbnailFor(sink, tools, item.path, join(dir, `thumbnail-${index + 1}.jpg`));
+    const thumbnail = await thumbnailFor(sink, tools, roomId, item.path, join(dir, `thumbnail-${index + 1}.jpg`));
     if (thumbnail) medium.thumbnail = thumbnail;
   }
-  medium.url = await sink.uploadFile(item.path, type.mimetype, filename);
-  return medium;
+  return { ...medium, source: await sink.uploadFile(roomId, item.path, type.mimetype, filename) };
 }
 
 function captionFacts(items: DownloadedItem[], media: PostedMedium[]): CaptionFacts {
@@ -137,7 +145,7 @@ export async function fetchAndPost(
     // Uploaded first, all of them, then posted: a failed upload posts nothing half-done.
     for (const [index, item] of items.entries()) {
       if (signal?.aborted) return { kind: "aborted" };
-      const medium = await uploadItem(sink, tools, item, index, dir);
+      const medium = await uploadItem(sink, tools, req.roomId, item, index, dir);
       if (medium) media.push(medium);
       else skipped++;
     }

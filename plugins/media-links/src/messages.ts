@@ -2,10 +2,12 @@
 // message with the link, then one caption text (plain body and escaped HTML). Every string that
 // came from outside (caption, uploader, file name) is escaped and cut, and every event carries
 // `m.mentions: {}`, so a caption saying "@room" pings nobody.
+import type { MediaSource } from "@botyard/sdk";
 import type { MediaKind } from "./media-file.js";
 
 export interface ThumbnailRef {
-  url: string;
+  /** `{ url }`, or `{ file }` when it was encrypted for an encrypted room. */
+  source: MediaSource;
   mimetype: string;
   size: number;
   w?: number;
@@ -15,7 +17,8 @@ export interface ThumbnailRef {
 /** One uploaded medium, as the cache keeps it. */
 export interface PostedMedium {
   msgtype: MediaKind;
-  url: string;
+  /** `{ url }`, or `{ file }` when it was encrypted for an encrypted room. */
+  source: MediaSource;
   filename: string;
   mimetype: string;
   size: number;
@@ -43,7 +46,9 @@ export function mediaContent(m: PostedMedium, replyTo: string): Record<string, u
   }
   if (m.msgtype === "m.video" && m.durationMs !== undefined) info["duration"] = m.durationMs;
   if (m.thumbnail) {
-    info["thumbnail_url"] = m.thumbnail.url;
+    const thumb = m.thumbnail.source;
+    if (thumb.file) info["thumbnail_file"] = thumb.file;
+    else info["thumbnail_url"] = thumb.url;
     const t: Record<string, unknown> = { mimetype: m.thumbnail.mimetype, size: m.thumbnail.size };
     if (m.thumbnail.w !== undefined && m.thumbnail.h !== undefined) {
       t["w"] = m.thumbnail.w;
@@ -55,7 +60,7 @@ export function mediaContent(m: PostedMedium, replyTo: string): Record<string, u
     msgtype: m.msgtype,
     body: m.filename,
     filename: m.filename,
-    url: m.url,
+    ...m.source,
     info,
     "m.relates_to": { "m.in_reply_to": { event_id: replyTo } },
     "m.mentions": {},

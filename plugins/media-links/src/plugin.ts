@@ -16,6 +16,15 @@ import { parseSettings, type MediaSettings } from "./settings.js";
 /** Rooms remembered as "already told about a limit"; cleared past this (worst case: told twice). */
 const MAX_TOLD_ROOMS = 10_000;
 
+/** Encrypted media can be posted again only where it was encrypted for (the key travels in that room's events). */
+function roomCacheKey(req: FetchRequest): string {
+  return `${req.roomId} ${cacheKey(req.url)}`;
+}
+
+function isEncrypted(link: PostedLink): boolean {
+  return link.media.some((m) => m.source.file !== undefined);
+}
+
 export class MediaLinks extends Plugin {
   private settings!: MediaSettings;
   private tools!: PosterTools;
@@ -117,7 +126,7 @@ export class MediaLinks extends Plugin {
 
   private get sink(): MediaSink {
     return {
-      uploadFile: (path, contentType, filename) => this.client.uploadMediaFile(path, contentType, filename),
+      uploadFile: (roomId, path, contentType, filename) => this.client.uploadMediaFileForRoom(roomId, path, contentType, filename),
       send: (roomId, content) => this.client.sendEvent(roomId, "m.room.message", content),
     };
   }
@@ -125,7 +134,7 @@ export class MediaLinks extends Plugin {
   /** A link to post: from the cache, or through the limits into the queue. */
   private async request(req: FetchRequest): Promise<void> {
     const now = this.clock();
-    const cached = this.cache.get(cacheKey(req.url), now);
+    const cached = this.cache.get(roomCacheKey(req), now) ?? (await this.plainCached(req, now));
     if (cached) {
       this.log.debug(`posting ${req.url} from the cache`);
       await postLink(this.sink, req, cached, this.settings.captionMaxLength);
@@ -135,6 +144,17 @@ export class MediaLinks extends Plugin {
     if (verdict !== "ok") return this.refuse(req, verdict);
     if (!this.queue.offer(req)) return this.refuse(req, "queue");
     this.toldLimited.delete(req.roomId);
+  }
+
+  /** A cached post of unencrypted media, for a room that is not encrypted (an encrypted room gets its media encrypted). */
+  private async plainCached(req: FetchRequest, now: number): Promise<PostedLink | undefined> {
+    const cached = this.cache.get(cacheKey(req.url), now);
+    if (!cached) return undefined;
+    try {
+      return (await this.client.getStateEvent(req.roomId, "m.room.encryption")) === null ? cached : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Says once per room (until a request of that room goes through again) that links are skipped. */
@@ -178,7 +198,7 @@ export class MediaLinks extends Plugin {
     switch (outcome.kind) {
       case "posted":
         this.backoff.succeeded();
-        this.cache.set(cacheKey(req.url), outcome.link, this.clock());
+        this.cache.set(isEncrypted(outcome.link) ? roomCacheKey(req) : cacheKey(req.url), outcome.link, this.clock());
         this.log.info(`posted ${outcome.link.media.length} media of ${req.url} in ${req.roomId}`);
         return;
       case "aborted":

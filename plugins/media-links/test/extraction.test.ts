@@ -4,6 +4,7 @@
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { EncryptedFile } from "@botyard/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { detectMediaType } from "../src/media-file.js";
 import { fetchAndPost, type MediaSink } from "../src/media-poster.js";
@@ -13,12 +14,23 @@ import { MediaServer, makeFixtures } from "./media-server.js";
 const tools = { ytDlpPath: "yt-dlp", ffmpegPath: "ffmpeg", ffprobePath: "ffprobe" };
 const limits = { maxFileSize: 10_000_000, maxMediaPerLink: 10, timeoutMs: 60_000, captionMaxLength: 1000 };
 
+/** What the host answers for media encrypted for an encrypted room (keys made up: nothing decrypts here). */
+function encryptedFile(url: string): EncryptedFile {
+  return {
+    url,
+    key: { kty: "oct", key_ops: ["encrypt", "decrypt"], alg: "A256CTR", k: "a2V5", ext: true },
+    iv: "aXY",
+    hashes: { sha256: "aGFzaA" },
+    v: "v2",
+  };
+}
+
 /** Records what would be uploaded and sent; checks each uploaded file exists at that moment. */
-function recordingSink() {
+function recordingSink(encrypted = false) {
   const uploads: Array<{ path: string; contentType: string; filename: string; existed: boolean }> = [];
   const sent: Array<Record<string, unknown>> = [];
   const sink: MediaSink = {
-    async uploadFile(path, contentType, filename) {
+    async uploadFile(_roomId, path, contentType, filename) {
       let existed = true;
       try {
         readdirSync(join(path, ".."));
@@ -26,7 +38,8 @@ function recordingSink() {
         existed = false;
       }
       uploads.push({ path, contentType, filename, existed });
-      return `mxc://test.local/${uploads.length}`;
+      const url = `mxc://test.local/${uploads.length}`;
+      return encrypted ? { file: encryptedFile(url) } : { url };
     },
     async send(_roomId, content) {
       sent.push(content);
@@ -80,6 +93,15 @@ describe("extraction with yt-dlp from a local server", { timeout: 120_000 }, () 
     expect(Math.abs(duration - 2000)).toBeLessThan(200);
     expect(sent[1]).toMatchObject({ msgtype: "m.notice", body: "clip\n320×240 · 0:02", "m.mentions": {} });
     expect(readdirSync(parent)).toEqual([]);
+  });
+
+  it("posts media encrypted for an encrypted room as file and thumbnail_file, never url", async () => {
+    const { sink, sent } = recordingSink(true);
+    const outcome = await fetchAndPost(sink, tools, limits, req(server.url("media", "clip.mp4")), undefined, parent);
+    expect(outcome.kind).toBe("posted");
+    expect(sent[0]).toMatchObject({ msgtype: "m.video", file: encryptedFile("mxc://test.local/2"), info: { thumbnail_file: encryptedFile("mxc://test.local/1") } });
+    expect(sent[0]).not.toHaveProperty("url");
+    expect(sent[0]!["info"]).not.toHaveProperty("thumbnail_url");
   });
 
   it("posts every medium of a post in order, then one caption", async () => {

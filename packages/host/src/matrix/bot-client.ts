@@ -30,6 +30,8 @@ import { CryptoStore, CryptoStoreError } from "./crypto/crypto-store.js";
 import { deviceHasPublishedKeys, foreignDeviceKeysMessage } from "./crypto/device-keys.js";
 import { DeviceVerification, fingerprintOf, type TrustState } from "./crypto/verification.js";
 import { openUploadFile } from "./upload-file.js";
+import { openAsBlob } from "node:fs";
+import { encryptAttachment, withEncryptedFile } from "./crypto/attachment.js";
 import type { CryptoApi } from "matrix-js-sdk/lib/crypto-api/index.js";
 import { HostError } from "../errors.js";
 
@@ -97,6 +99,8 @@ export interface ClientMemoryStats {
 }
 
 const TIMELINE_LIMIT = 10;
+/** Encrypted attachments are uploaded as opaque bytes; the real type is in the encrypted event. */
+const ENCRYPTED_MEDIA_TYPE = "application/octet-stream";
 const LIVE_TIMELINE_KEEP = 50;
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -729,22 +733,25 @@ export class BotClient {
       case "uploadMedia": {
         const p = params as ClientParams<"uploadMedia">;
         const client = this.requireClient();
+        if (await this.encryptsFor(client, p.roomId)) {
+          const { ciphertext, keys } = encryptAttachment(p.data);
+          const contentUri = await this.upload(client, new Blob([ciphertext as Uint8Array<ArrayBuffer>]), ENCRYPTED_MEDIA_TYPE);
+          return { contentUri, file: { url: contentUri, ...keys } };
+        }
         const blob = new Blob([p.data as Uint8Array<ArrayBuffer>], { type: p.contentType });
-        const res = await withRetry(
-          () => client.uploadContent(blob, { type: p.contentType, name: p.filename, includeFilename: Boolean(p.filename) }),
-          this.retry(),
-        );
-        return { contentUri: res.content_uri };
+        return { contentUri: await this.upload(client, blob, p.contentType, p.filename) };
       }
       case "uploadMediaFile": {
         const p = params as ClientParams<"uploadMediaFile">;
         const client = this.requireClient();
         const blob = await openUploadFile(p.path, p.contentType);
-        const res = await withRetry(
-          () => client.uploadContent(blob, { type: p.contentType, name: p.filename, includeFilename: Boolean(p.filename) }),
-          this.retry(),
-        );
-        return { contentUri: res.content_uri };
+        if (await this.encryptsFor(client, p.roomId)) {
+          return withEncryptedFile(p.path, async (encrypted, keys) => {
+            const contentUri = await this.upload(client, await openAsBlob(encrypted), ENCRYPTED_MEDIA_TYPE);
+            return { contentUri, file: { url: contentUri, ...keys } };
+          });
+        }
+        return { contentUri: await this.upload(client, blob, p.contentType, p.filename) };
       }
       case "getStateEvent": {
         const p = params as ClientParams<"getStateEvent">;
@@ -783,6 +790,18 @@ export class BotClient {
       default:
         throw new MatrixCallError(`Unknown client method ${String(method)}`, null, null);
     }
+  }
+
+  /** Media for this room must be encrypted (the room is, and encryption runs). */
+  private async encryptsFor(client: MatrixClient, roomId: string | undefined): Promise<boolean> {
+    const crypto = this.cryptoStore ? client.getCrypto() : undefined;
+    return typeof roomId === "string" && crypto !== undefined && (await crypto.isEncryptionEnabledInRoom(roomId));
+  }
+
+  /** Uploads to the media repository; an encrypted attachment goes without its name (the event carries it, encrypted). */
+  private async upload(client: MatrixClient, blob: Blob, contentType: string, filename?: string): Promise<string> {
+    const res = await withRetry(() => client.uploadContent(blob, { type: contentType, name: filename, includeFilename: Boolean(filename) }), this.retry());
+    return res.content_uri;
   }
 
   private async getState(roomId: string, eventType: string, stateKey: string): Promise<Record<string, unknown> | null> {
