@@ -166,6 +166,8 @@ for (const size of SIZES) {
       await page.getByText(new RegExp(`^Registered ${userId}`)).waitFor({ timeout: 30_000 });
       const card = page.getByRole("listitem").filter({ has: page.getByRole("heading", { name: new RegExp(`^${userId}`) }) });
       await card.getByText("connected", { exact: true }).waitFor({ timeout: 30_000 });
+      // Encryption is on by default: the card names the device and its verification state.
+      await card.getByText(/^Device \S+ · encryption on, not verified$/).waitFor();
       await card.getByLabel("Display name").fill(`Sentry ${size.name}`);
       await card.getByRole("button", { name: "Set name" }).click();
       await card.getByText("Saved.").waitFor();

@@ -3,7 +3,7 @@
 // connection status and last error, and delete (refused while instances use it).
 import { useState } from "preact/hooks";
 import { api } from "../api/client.js";
-import type { ClientJson, ClientSettings } from "../api/types.js";
+import type { ClientJson, ClientSettings, TrustState } from "../api/types.js";
 import { useAction, useLoad } from "../components/hooks.js";
 import { Badge, ErrorText, Loading, Status, Switch } from "../components/ui.js";
 import { Link, routeOf } from "../router.js";
@@ -147,6 +147,9 @@ function ClientCard({ client, onChanged }: { client: ClientJson; onChanged: () =
         {client.homeserver}
         {client.remote_displayname ? `, shown as ${client.remote_displayname}` : ""}
       </p>
+      <p class="muted">
+        Device {client.device_id || "unknown"} · {encryptionText(client.trust_state)}
+      </p>
       {client.last_error && <p class="error-text">Last error: {client.last_error}</p>}
       <div class="switches">
         <Switch id={`${safe}-enabled`} label="Enabled" checked={client.enabled} disabled={state.busy} onChange={(v) => put(v ? "Enabling" : "Disabling", { enabled: v })} />
@@ -191,6 +194,14 @@ function ClientCard({ client, onChanged }: { client: ClientJson; onChanged: () =
       <Status state={state} />
     </li>
   );
+}
+
+/** The account's encryption as the client object tells it (trust_state is null when it is off). */
+function encryptionText(trust: TrustState | null): string {
+  if (trust === null) return "encryption off";
+  if (trust === "cross-signed-trusted") return "encryption on, verified";
+  if (trust === "cross-signed-untrusted") return "encryption on, cross-signed by an untrusted key";
+  return "encryption on, not verified";
 }
 
 export function ClientsPage() {
