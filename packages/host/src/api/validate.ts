@@ -1,5 +1,6 @@
 // Checks of ids and body fields at the edge, with errors that name the field.
 import { ApiError } from "../errors.js";
+import type { ClientRow } from "../store/types.js";
 import { invalidInstanceId } from "../instances/index.js";
 import { NOTIFICATION_LEVELS, parseNotificationLevel, type NotificationLevel } from "../logging/notification-level.js";
 
@@ -30,6 +31,13 @@ const MXID = /^@[^\s:/\\]+:[^\s/\\]+$/;
 
 export function isMxid(value: string): boolean {
   return MXID.test(value) && value.length <= 255;
+}
+
+/** The stored client row of a route's `{id}`, or client_not_found. */
+export function clientRowOf(store: { getClient(id: string): ClientRow | undefined }, id: string): ClientRow {
+  const row = isMxid(id) ? store.getClient(id) : undefined;
+  if (!row) throw new ApiError("client_not_found", `Client ${id} not found`);
+  return row;
 }
 
 type Kind = "string" | "boolean";

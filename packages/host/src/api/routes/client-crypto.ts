@@ -8,7 +8,7 @@ import type { ClientRow } from "../../store/index.js";
 import { readJsonObject } from "../body.js";
 import type { RouteContext } from "../route-context.js";
 import type { RecoveryKeyJson } from "../types.js";
-import { isMxid, optional } from "../validate.js";
+import { clientRowOf, optional } from "../validate.js";
 
 /** A recovery key is 48 base58 characters in groups of four; spaces and some slack allowed. */
 const MAX_RECOVERY_KEY_CHARS = 200;
@@ -17,11 +17,7 @@ export function registerClientCryptoRoutes(router: Router, rc: RouteContext): vo
   const { deps } = rc;
   if (!deps.config.api_features.client) return;
 
-  const mustGet = (id: string): ClientRow => {
-    const row = isMxid(id) ? deps.store.getClient(id) : undefined;
-    if (!row) throw new ApiError("client_not_found", `Client ${id} not found`);
-    return row;
-  };
+  const mustGet = (id: string): ClientRow => clientRowOf(deps.store, id);
 
   router.post("/client/:id/generate_recovery_key", async (ctx) => {
     const row = mustGet(ctx.params.id!);

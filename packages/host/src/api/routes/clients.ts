@@ -6,7 +6,7 @@ import type { ClientRow } from "../../store/index.js";
 import { readJsonObject } from "../body.js";
 import type { RouteContext } from "../route-context.js";
 import { clientJson } from "../serialize.js";
-import { isMxid, optional } from "../validate.js";
+import { clientRowOf, isMxid, optional } from "../validate.js";
 
 /** The fields of a client body that are stored as given. */
 function settings(body: Record<string, unknown>) {
@@ -84,11 +84,7 @@ export function registerClientRoutes(router: Router, rc: RouteContext): void {
   const { deps } = rc;
   if (!deps.config.api_features.client) return;
 
-  const mustGet = (id: string): ClientRow => {
-    const row = isMxid(id) ? deps.store.getClient(id) : undefined;
-    if (!row) throw new ApiError("client_not_found", `Client ${id} not found`);
-    return row;
-  };
+  const mustGet = (id: string): ClientRow => clientRowOf(deps.store, id);
 
   router.get("/clients", (ctx) => {
     ctx.body = deps.store.listClients().map((row) => clientJson(row, deps));
