@@ -1,11 +1,10 @@
-// Runs plugin instances in worker threads: one worker per plugin with running instances (an
-// `isolated` instance gets its own), instance states with every change logged and stored, restarts
-// with exponential backoff when a worker dies, and routing of room events, web requests, config
-// changes and plugin Matrix calls between the host and the instances.
+// Runs plugin instances: their states with every change logged and stored, create, update and
+// delete one operation per instance at a time, and routing of room events, web requests, config
+// changes and plugin Matrix calls between the host and the instances. The worker threads they run
+// in, and their restarts after a death, are the WorkerFleet's.
 import { EventEmitter } from "node:events";
 import { rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { ResourceLimits } from "node:worker_threads";
 import type { ClientMethod, CommandHelp, LogLevel, MatrixEvent, WebRequest } from "@botyard/sdk";
 import type { Logger } from "pino";
 import type { LoadedPlugin, PluginInstanceHost } from "../bundles/plugin-registry.js";
@@ -16,22 +15,10 @@ import type { ClientCaller, RoomEventSink } from "../ports.js";
 import type { InstanceMetricsRecorder } from "../metrics/recorder.js";
 import type { InstanceRow, InstanceState } from "../store/types.js";
 import { InstanceConfigError, resolveInstanceConfig } from "./instance-config.js";
-import {
-  PluginWorker,
-  RequestTimeoutError,
-  WebResponseTooLargeError,
-  WorkerDiedError,
-  type PluginWebReply,
-  type WorkerDeath,
-  type WorkerDeathCause,
-} from "../workers/plugin-worker.js";
-import { RestartBackoff, type RestartPolicy } from "./restart-backoff.js";
-import { WORKER_MEMORY_MEASURABLE } from "../workers/worker-memory-watch.js";
+import { RequestTimeoutError, WebResponseTooLargeError, WorkerDiedError, type PluginWebReply } from "../workers/plugin-worker.js";
+import { WorkerFleet, type FleetEvents, type FleetWorker, type WorkerSettings } from "./worker-fleet.js";
 
 export type { RestartPolicy } from "./restart-backoff.js";
-
-/** Memory a worker may use (JS heap + external) unless configured otherwise. */
-export const DEFAULT_MAX_MEMORY_BYTES = 512 * 2 ** 20;
 
 /** What the supervisor needs from the host store (HostStore has these). */
 export interface InstanceRecords {
@@ -49,7 +36,7 @@ export interface PluginSource {
   attachInstances?(host: PluginInstanceHost): void;
 }
 
-export interface InstanceSupervisorOptions {
+export interface InstanceSupervisorOptions extends WorkerSettings {
   records: InstanceRecords;
   plugins: PluginSource;
   clients: ClientCaller;
@@ -58,20 +45,9 @@ export interface InstanceSupervisorOptions {
   databaseDir: string;
   /** `public_url` + `plugin_base_path` (ends with "/"); null when there is no public URL. */
   webappBaseUrl?: string | null;
-  /** V8 heap limits of each worker; by default its old generation may use `maxMemoryBytes`. */
-  resourceLimits?: ResourceLimits;
-  /** A worker whose JS heap + external memory (Buffers) exceeds this is terminated (default 512 MiB). */
-  maxMemoryBytes?: number;
-  /** How often each worker's memory is measured (default 250 ms). */
-  memoryCheckIntervalMs?: number;
-  /** Largest web response body a plugin may answer with (default 16 MiB). */
-  maxWebResponseBytes?: number;
-  heartbeatIntervalMs?: number;
-  heartbeatTimeoutMs?: number;
   startTimeoutMs?: number;
   stopTimeoutMs?: number;
   webTimeoutMs?: number;
-  restart?: Partial<RestartPolicy>;
   /** Counts events handed to instances, and makes workers keep metrics (default: off). */
   metrics?: InstanceMetricsRecorder;
 }
@@ -83,20 +59,8 @@ export interface InstanceStatus {
 
 export type InstancePatch = Partial<Pick<InstanceRow, "id" | "type" | "enabled" | "primary_user" | "config" | "database_engine" | "isolated" | "error_notification_level">>;
 
-export interface SupervisorEvents {
+export interface SupervisorEvents extends FleetEvents {
   state: [instanceId: string, state: InstanceState, lastError: string | null];
-  workerDied: [info: { workerKey: string; cause: WorkerDeathCause; message: string; instanceIds: string[] }];
-  restartScheduled: [info: { workerKey: string; attempt: number; delayMs: number; instanceIds: string[]; cause: WorkerDeathCause }];
-  gaveUp: [info: { workerKey: string; attempts: number; instanceIds: string[] }];
-}
-
-interface WorkerEntry {
-  key: string;
-  worker: PluginWorker;
-  pluginId: string;
-  instances: Set<string>;
-  /** Set when the worker died: the instances it had then (their failure is handled there). */
-  casualties: Set<string> | null;
 }
 
 interface InstanceRuntime {
@@ -129,21 +93,31 @@ function checkInstanceId(id: string): void {
 
 export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implements RoomEventSink, PluginInstanceHost {
   private readonly runtimes = new Map<string, InstanceRuntime>();
-  private readonly workers = new Map<string, WorkerEntry>();
-  private readonly workersStarting = new Map<string, Promise<WorkerEntry>>();
   /** Operations on one instance run one at a time, in call order. */
   private readonly locks = new KeyedSerialQueue();
-  private readonly backoff: RestartBackoff;
   private readonly log: Logger;
-  private stopping = false;
+  private readonly fleet: WorkerFleet;
 
   constructor(private readonly options: InstanceSupervisorOptions) {
     super();
-    this.backoff = new RestartBackoff(options.restart);
     this.log = componentLogger(options.logger, "instances");
-    if (!WORKER_MEMORY_MEASURABLE) {
-      this.log.warn(`Node.js ${process.version} cannot measure a worker's memory from outside (22.16+ and 24+ can): Buffers a plugin keeps are not bounded; upgrade Node.js`);
-    }
+    this.fleet = new WorkerFleet({
+      ...options,
+      logger: this.log,
+      keepMetrics: options.metrics !== undefined,
+      hooks: {
+        clientCall: (workerKey, instanceId, method, params) => this.clientCall(workerKey, instanceId, method, params),
+        log: (workerKey, instanceId, level, msg, fields) => this.pluginLog(workerKey, instanceId, level, msg, fields),
+        workerLost: (ids, reason) => this.workerLost(ids, reason),
+        restartsExhausted: async (ids, message) => {
+          for (const id of ids) await this.setState(id, "failed", message);
+        },
+        restartInstance: (id) => this.restartFailed(id),
+      },
+    });
+    this.fleet.on("workerDied", (info) => this.emit("workerDied", info));
+    this.fleet.on("restartScheduled", (info) => this.emit("restartScheduled", info));
+    this.fleet.on("gaveUp", (info) => this.emit("gaveUp", info));
     options.plugins.attachInstances?.(this);
   }
 
@@ -151,7 +125,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
 
   /** Starts every enabled instance; the others are recorded as stopped. */
   async startAll(): Promise<void> {
-    this.stopping = false;
+    this.fleet.open();
     const rows = await this.options.records.listInstances();
     await Promise.all(
       rows.map(async (row) => {
@@ -169,14 +143,13 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
    * when asked are terminated.
    */
   async stopAll(): Promise<void> {
-    this.stopping = true;
-    this.backoff.cancelAll();
+    this.fleet.close();
     const budget = this.options.stopTimeoutMs ?? 10_000;
     // Let operations in flight (a restart that already began) finish before stopping everything.
     await withinMs(this.locks.idle(), budget);
     const active = [...this.runtimes.entries()].filter(([, rt]) => rt.workerKey !== null).map(([id]) => id);
     await withinMs(Promise.all(active.map((id) => this.stop(id))), budget + 1000);
-    await Promise.all([...this.workers.values()].map((entry) => this.retireWorker(entry)));
+    await this.fleet.retireAll();
   }
 
   // ---- one instance ----
@@ -222,7 +195,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
         }
         await this.options.records.putInstance({ ...next, state: rt.state, last_error: rt.lastError });
         rt.row = next;
-        const entry = rt.workerKey ? this.workers.get(rt.workerKey) : undefined;
+        const entry = this.fleet.get(rt.workerKey);
         if (entry) {
           await entry.worker.updateConfig(next.id, config, this.options.startTimeoutMs ?? 30_000).catch((err: unknown) => {
             this.instanceLog(next.id).error({ err: (err as Error).message }, `config update failed: ${(err as Error).message}`);
@@ -231,7 +204,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
         return this.status(next.id);
       }
       await this.options.records.putInstance({ ...next, state: rt.state, last_error: rt.lastError });
-      if (!next.enabled) this.cancelRestart(next.id);
+      if (!next.enabled) this.fleet.cancelRestart(next.id);
       if (active && (!next.enabled || restartNeeded)) await this.doStop(next.id);
       if (restartNeeded && next.enabled) await this.doStart(next.id);
       return this.status(next.id);
@@ -281,7 +254,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
       .map(([id]) => id);
     await Promise.all(ids.map((id) => this.stop(id)));
     // Nothing of the old code may stay loaded.
-    await Promise.all([...this.workers.values()].filter((e) => e.pluginId === pluginId).map((e) => this.retireWorker(e)));
+    await this.fleet.retirePlugin(pluginId);
     return ids;
   }
 
@@ -297,14 +270,14 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
   dispatch(clientId: string, event: MatrixEvent): void {
     for (const [id, rt] of this.runtimes) {
       if (rt.state !== "running" || !rt.row?.enabled || rt.row.primary_user !== clientId || !rt.workerKey) continue;
-      this.workers.get(rt.workerKey)?.worker.dispatch(id, event);
+      this.fleet.get(rt.workerKey)?.worker.dispatch(id, event);
       this.options.metrics?.eventDispatched(id);
     }
   }
 
   /** Every live worker's metrics (prom-client JSON); a worker that does not answer in time is left out. */
   async workerMetrics(timeoutMs = 500): Promise<unknown[][]> {
-    const answers = await Promise.all([...this.workers.values()].map((entry) => entry.worker.metrics(timeoutMs).catch(() => null)));
+    const answers = await Promise.all(this.fleet.all().map((entry) => entry.worker.metrics(timeoutMs).catch(() => null)));
     return answers.filter((a): a is unknown[] => a !== null);
   }
 
@@ -312,7 +285,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     const targets = [...this.runtimes.entries()].filter(([, rt]) => rt.state === "running" && rt.row?.primary_user === clientId && rt.workerKey);
     const results = await Promise.all(
       targets.map(async ([id, rt]) => {
-        const entry = this.workers.get(rt.workerKey!);
+        const entry = this.fleet.get(rt.workerKey);
         if (!entry) return null;
         try {
           return { instanceId: id, commands: await entry.worker.commands(id, 5000) };
@@ -328,7 +301,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
   /** The instance's answer to a web request; a larger body comes as a stream pulled from its worker. */
   async handleWeb(instanceId: string, request: WebRequest): Promise<PluginWebReply> {
     const rt = this.runtimes.get(instanceId);
-    const entry = rt?.state === "running" && rt.workerKey ? this.workers.get(rt.workerKey) : undefined;
+    const entry = rt?.state === "running" ? this.fleet.get(rt.workerKey) : undefined;
     if (!entry) return textResponse(404, `instance ${instanceId} is not running`);
     try {
       return await entry.worker.web(instanceId, request, this.options.webTimeoutMs ?? 30_000);
@@ -353,8 +326,8 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     const row = await this.mustGet(id);
     const rt = this.runtime(id);
     if (rt.state === "running" || rt.state === "starting") return;
-    this.cancelRestart(id);
-    if (this.stopping) return;
+    this.fleet.cancelRestart(id);
+    if (this.fleet.stopping) return;
     rt.row = row;
     const badId = invalidInstanceId(id);
     if (badId) {
@@ -376,9 +349,9 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     }
     await this.setState(id, "starting", null);
     const key = row.isolated ? `instance:${id}` : `plugin:${row.type}`;
-    let entry: WorkerEntry;
+    let entry: FleetWorker;
     try {
-      entry = await this.ensureWorker(key, plugin);
+      entry = await this.fleet.ensureWorker(key, plugin);
     } catch (err) {
       await this.setState(id, "failed", `the plugin's code failed to load: ${(err as Error).message}`);
       return;
@@ -409,15 +382,15 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
         void entry.worker.stopInstance(id, this.options.stopTimeoutMs ?? 10_000).catch(() => undefined);
       }
       await this.setState(id, "failed", (err as Error).message);
-      if (entry.instances.size === 0) await this.retireWorker(entry);
+      if (entry.instances.size === 0) await this.fleet.retire(entry);
     }
   }
 
   private async doStop(id: string): Promise<void> {
-    this.cancelRestart(id);
+    this.fleet.cancelRestart(id);
     const rt = this.runtimes.get(id);
     if (!rt) return;
-    const entry = rt.workerKey ? this.workers.get(rt.workerKey) : undefined;
+    const entry = this.fleet.get(rt.workerKey);
     if (!entry) {
       rt.workerKey = null;
       if (rt.state !== "stopped") await this.setState(id, "stopped", rt.state === "failed" ? rt.lastError : null);
@@ -435,93 +408,26 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     }
     entry.instances.delete(id);
     rt.workerKey = null;
-    if (entry.instances.size === 0) await this.retireWorker(entry);
+    if (entry.instances.size === 0) await this.fleet.retire(entry);
     await this.setState(id, "stopped", error);
   }
 
-  private ensureWorker(key: string, plugin: LoadedPlugin): Promise<WorkerEntry> {
-    const existing = this.workers.get(key);
-    if (existing?.worker.alive) return Promise.resolve(existing);
-    const pending = this.workersStarting.get(key);
-    if (pending) return pending;
-    const maxMemoryBytes = this.options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES;
-    const starting = (async () => {
-      const worker = new PluginWorker({
-        label: key,
-        load: { bundleDir: plugin.codeDir, main: plugin.bundle.manifest.main, mainClass: plugin.bundle.manifest.main_class },
-        resourceLimits: this.options.resourceLimits ?? { maxOldGenerationSizeMb: Math.round(maxMemoryBytes / 2 ** 20) },
-        maxMemoryBytes,
-        memoryCheckIntervalMs: this.options.memoryCheckIntervalMs,
-        maxWebResponseBytes: this.options.maxWebResponseBytes,
-        heartbeatIntervalMs: this.options.heartbeatIntervalMs,
-        heartbeatTimeoutMs: this.options.heartbeatTimeoutMs,
-        onClientCall: (instanceId, method, params) => this.clientCall(key, instanceId, method, params),
-        onLog: (instanceId, level, msg, fields) => this.pluginLog(key, instanceId, level, msg, fields),
-        metrics: this.options.metrics !== undefined,
-      });
-      const entry: WorkerEntry = { key, worker, pluginId: plugin.id, instances: new Set(), casualties: null };
-      worker.on("died", (death) => void this.onWorkerDied(entry, death));
-      try {
-        await worker.ready();
-      } catch (err) {
-        await worker.terminate();
-        throw err;
-      }
-      this.workers.set(key, entry);
-      this.log.info({ worker: key, plugin: plugin.id, version: plugin.version }, `worker ${key} started`);
-      return entry;
-    })();
-    this.workersStarting.set(key, starting);
-    return starting.finally(() => this.workersStarting.delete(key));
-  }
-
-  private async retireWorker(entry: WorkerEntry): Promise<void> {
-    if (this.workers.get(entry.key) === entry) this.workers.delete(entry.key);
-    entry.worker.removeAllListeners("died");
-    await entry.worker.shutdown(1000);
-    this.log.info({ worker: entry.key }, `worker ${entry.key} stopped`);
-  }
-
-  private async onWorkerDied(entry: WorkerEntry, death: WorkerDeath): Promise<void> {
-    if (this.workers.get(entry.key) === entry) this.workers.delete(entry.key);
-    const affected = [...entry.instances];
-    entry.casualties = new Set(affected);
-    entry.instances.clear();
-    // The cause leads, so an operator (and a script) reads it first in last_error.
-    const reason = `${death.cause}: ${death.message}`;
-    this.log.error({ worker: entry.key, cause: death.cause, reason: death.message, instances: affected }, `worker ${entry.key} died: ${reason}`);
-    this.emit("workerDied", { workerKey: entry.key, cause: death.cause, message: death.message, instanceIds: affected });
-    for (const id of affected) {
+  /** The worker of these instances died: they run nowhere now. */
+  private async workerLost(ids: string[], reason: string): Promise<void> {
+    for (const id of ids) {
       const rt = this.runtimes.get(id);
       if (rt) rt.workerKey = null;
       await this.setState(id, "failed", reason);
     }
-    if (affected.length === 0 || this.stopping) return;
-    const { attempt, delayMs } = this.backoff.recordCrash(entry.key, Date.now() - entry.worker.startedAt);
-    if (delayMs === null) {
-      const attempts = this.backoff.policy.maxAttempts;
-      const message = `${reason} (gave up after ${attempts} restarts)`;
-      for (const id of affected) await this.setState(id, "failed", message);
-      this.log.error({ worker: entry.key, instances: affected }, `worker ${entry.key}: giving up after ${attempts} restarts`);
-      this.emit("gaveUp", { workerKey: entry.key, attempts, instanceIds: affected });
-      return;
-    }
-    this.log.warn({ worker: entry.key, attempt, delayMs }, `restarting ${affected.join(", ")} in ${delayMs} ms (attempt ${attempt})`);
-    this.emit("restartScheduled", { workerKey: entry.key, attempt, delayMs, instanceIds: affected, cause: death.cause });
-    for (const id of affected) this.backoff.schedule(id, delayMs, () => void this.restartFailed(id));
   }
 
   /** Only what is still failed and enabled comes back; an operator's stop or disable in between wins. */
   private async restartFailed(id: string): Promise<void> {
     await this.locks.run(id, async () => {
-      if (this.stopping || this.runtimes.get(id)?.state !== "failed") return;
+      if (this.fleet.stopping || this.runtimes.get(id)?.state !== "failed") return;
       const row = await this.options.records.getInstance(id);
       if (row?.enabled) await this.doStart(id);
     }).catch((err: unknown) => this.instanceLog(id).error({ err: (err as Error).message }, "restart failed"));
-  }
-
-  private cancelRestart(id: string): void {
-    this.backoff.cancel(id);
   }
 
   private async clientCall(workerKey: string, instanceId: string, method: string, params: unknown): Promise<unknown> {
