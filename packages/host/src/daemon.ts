@@ -6,7 +6,7 @@ import path from "node:path";
 import type { Logger } from "pino";
 import { API_PREFIX, startApiServer, type ApiServer } from "./api/index.js";
 import { PluginRegistry } from "./bundles/index.js";
-import { InstanceSupervisor } from "./instances/index.js";
+import { InstanceDatabaseFiles, InstanceSupervisor } from "./instances/index.js";
 import { loadConfig, type BotyardConfig, type LoadedConfig, type LoadOptions } from "./config/index.js";
 import { AdminNoticePoster } from "./logging/admin-notices.js";
 import { DEFAULT_NOTIFICATION_LEVEL, levelnoOf } from "./logging/notification-level.js";
@@ -100,6 +100,7 @@ export class Daemon {
     if (config.metrics.enabled) {
       // prom-client loads only when metrics are on.
       const { HostMetrics } = await import("./metrics/host-metrics.js");
+      const databases = new InstanceDatabaseFiles(config.plugin_databases.sqlite);
       this.metrics = new HostMetrics(version, {
         bots: () => this.store.listClients().map((row) => ({ id: row.id, enabled: row.enabled, syncing: this.clients.status(row.id).sync_ok })),
         instances: () =>
@@ -107,7 +108,7 @@ export class Daemon {
             id: row.id,
             plugin: row.type,
             state: this.supervisor.status(row.id).state,
-            databasePath: row.database_engine === "sqlite" ? path.join(config.plugin_databases.sqlite, `${row.id}.db`) : null,
+            databasePath: row.database_engine === "sqlite" ? databases.pathOf(row.id) : null,
           })),
         workerMetrics: () => this.supervisor.workerMetrics(),
       });

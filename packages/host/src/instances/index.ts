@@ -1,5 +1,6 @@
 export { InstanceSupervisor, invalidInstanceId, type InstancePatch, type InstanceRecords, type InstanceStatus, type InstanceSupervisorOptions, type PluginSource, type RestartPolicy } from "./instance-supervisor.js";
 export { DEFAULT_MAX_MEMORY_BYTES, type FleetEvents, type WorkerSettings } from "./worker-fleet.js";
+export { InstanceDatabaseFiles } from "./instance-database-files.js";
 export { InstanceConfigError, effectiveConfigText, mergeConfig, resolveInstanceConfig } from "./instance-config.js";
 export { DEFAULT_MAX_WEB_RESPONSE_BYTES, PluginWorker, resolveWorkerEntry, type PluginWebReply, type WorkerDeath, type WorkerDeathCause } from "../workers/plugin-worker.js";
 export type { HostToWorker, WorkerToHost } from "../workers/plugin-protocol.js";

@@ -3,8 +3,6 @@
 // changes and plugin Matrix calls between the host and the instances. The worker threads they run
 // in, and their restarts after a death, are the WorkerFleet's.
 import { EventEmitter } from "node:events";
-import { rename, rm } from "node:fs/promises";
-import { join } from "node:path";
 import type { ClientMethod, CommandHelp, LogLevel, MatrixEvent, WebRequest } from "@botyard/sdk";
 import type { Logger } from "pino";
 import type { LoadedPlugin, PluginInstanceHost } from "../bundles/plugin-registry.js";
@@ -15,6 +13,7 @@ import type { ClientCaller, RoomEventSink } from "../ports.js";
 import type { InstanceMetricsRecorder } from "../metrics/recorder.js";
 import type { InstanceRow, InstanceState } from "../store/types.js";
 import { InstanceConfigError, resolveInstanceConfig } from "./instance-config.js";
+import { InstanceDatabaseFiles } from "./instance-database-files.js";
 import { RequestTimeoutError, WebResponseTooLargeError, WorkerDiedError, type PluginWebReply } from "../workers/plugin-worker.js";
 import { WorkerFleet, type FleetEvents, type FleetWorker, type WorkerSettings } from "./worker-fleet.js";
 
@@ -97,10 +96,12 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
   private readonly locks = new KeyedSerialQueue();
   private readonly log: Logger;
   private readonly fleet: WorkerFleet;
+  private readonly databases: InstanceDatabaseFiles;
 
   constructor(private readonly options: InstanceSupervisorOptions) {
     super();
     this.log = componentLogger(options.logger, "instances");
+    this.databases = new InstanceDatabaseFiles(options.databaseDir);
     this.fleet = new WorkerFleet({
       ...options,
       logger: this.log,
@@ -217,7 +218,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
       await this.doStop(id);
       await this.options.records.deleteInstance(id);
       this.runtimes.delete(id);
-      await this.removeDatabase(id);
+      await this.databases.remove(id);
     });
   }
 
@@ -365,7 +366,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
           instanceId: id,
           userId: row.primary_user,
           config,
-          dbPath: manifest.database ? join(this.options.databaseDir, `${id}.db`) : null,
+          dbPath: manifest.database ? this.databases.pathOf(id) : null,
           webappUrl: manifest.webapp && this.options.webappBaseUrl ? `${this.options.webappBaseUrl}${encodeURIComponent(id)}` : null,
         },
         this.options.startTimeoutMs ?? 30_000,
@@ -493,9 +494,10 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     const wasActive = rt.state === "running" || rt.state === "starting";
     if (wasActive) await this.doStop(row.id);
     await this.options.records.renameInstance(row.id, newId);
-    for (const suffix of ["", "-wal", "-shm"]) {
-      await rename(join(this.options.databaseDir, `${row.id}.db${suffix}`), join(this.options.databaseDir, `${newId}.db${suffix}`)).catch(() => undefined);
-    }
+    // The row is renamed already: a file that cannot follow is reported, and the rename goes on.
+    await this.databases.rename(row.id, newId).catch((err: unknown) => {
+      this.instanceLog(newId).warn({ err: (err as Error).message }, `the database files of ${row.id} could not be renamed`);
+    });
     this.runtimes.delete(row.id);
     this.runtimes.set(newId, { ...rt, row: null, workerKey: null });
     const renamed = { ...row, id: newId };
@@ -505,10 +507,6 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
       await this.doStart(newId);
     }
     return (await this.options.records.getInstance(newId)) ?? renamed;
-  }
-
-  private async removeDatabase(id: string): Promise<void> {
-    for (const suffix of ["", "-wal", "-shm"]) await rm(join(this.options.databaseDir, `${id}.db${suffix}`), { force: true });
   }
 
 }

@@ -13,6 +13,7 @@ import { shippedPluginsDir } from "../config/service-config.js";
 import { validateConfigData } from "../config/validate.js";
 import { invalidInstanceId } from "../instances/instance-supervisor.js";
 import { InstanceConfigError, resolveInstanceConfig } from "../instances/instance-config.js";
+import { InstanceDatabaseFiles } from "../instances/instance-database-files.js";
 import { HostStore } from "../store/host-store.js";
 import type { ClientRow, InstanceRow } from "../store/types.js";
 import { readBundleBounded } from "../workers/bounded-checks.js";
@@ -175,7 +176,7 @@ async function planInstance(mi: MaubotInstance, source: MaubotSource, bundles: K
       detail: same ? "" : "botyard has an instance with this id and other settings; kept botyard's",
     };
   }
-  const databaseTaken = existsSync(path.join(paths.databaseDir, `${mi.id}.db`));
+  const databaseTaken = existsSync(new InstanceDatabaseFiles(paths.databaseDir).pathOf(mi.id));
   return {
     row,
     database: maubotDb !== null && !databaseTaken ? maubotDb : null,
@@ -299,7 +300,7 @@ export async function importMaubot(options: ImportOptions): Promise<ReportLine[]
       mkdirSync(paths.uploadDir, { recursive: true });
       for (const known of neededBundles.values()) copyFileSync(known.file, path.join(paths.uploadDir, path.basename(known.file)));
       for (const plan of instancePlans) {
-        if (plan.database) await copyDatabase(plan.database, path.join(paths.databaseDir, `${plan.row.id}.db`));
+        if (plan.database) await copyDatabase(plan.database, new InstanceDatabaseFiles(paths.databaseDir).pathOf(plan.row.id));
       }
     }
     return lines;

@@ -2,9 +2,9 @@
 // one SQL statement, read-only unless the request says `"write": true`. Each runs in a child
 // process with a time limit (database-console/).
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 import type { Router } from "@koa/router";
 import { ApiError } from "../../errors.js";
+import { InstanceDatabaseFiles } from "../../instances/index.js";
 import { readJsonObject } from "../body.js";
 import type { RouteContext } from "../route-context.js";
 import { instanceId } from "../validate.js";
@@ -17,6 +17,7 @@ function quoteIdent(name: string): string {
 export function registerDatabaseRoutes(router: Router, rc: RouteContext): void {
   const { deps } = rc;
   if (!deps.config.api_features.instance_database) return;
+  const databases = new InstanceDatabaseFiles(deps.config.plugin_databases.sqlite);
 
   /** The instance's database file, or a maubot answer when there is none. */
   const databaseOf = (rawId: string): string => {
@@ -25,7 +26,7 @@ export function registerDatabaseRoutes(router: Router, rc: RouteContext): void {
     if (!row) throw new ApiError("instance_not_found", `Instance ${id} not found`);
     const plugin = deps.registry.get(row.type);
     if (!plugin?.bundle.manifest.database) throw new ApiError("plugin_has_no_database", "Instance or plugin has no database");
-    return join(deps.config.plugin_databases.sqlite, `${id}.db`);
+    return databases.pathOf(id);
   };
 
   router.get("/instance/:id/database", async (ctx) => {

@@ -106,13 +106,7 @@ export function registerInstanceRoutes(router: Router, rc: RouteContext): void {
   router.delete("/instance/:id", async (ctx) => {
     const id = urlId(ctx.params.id!);
     mustGet(id);
-    try {
-      await deps.supervisor.delete(id);
-    } catch (err) {
-      // An id too long to name a file (older versions took them) never had a database file to
-      // remove; the row is gone by now.
-      if ((err as NodeJS.ErrnoException).code !== "ENAMETOOLONG") throw err;
-    }
+    await deps.supervisor.delete(id);
     rc.log.info({ instance: id }, `deleted instance ${id}`);
     ctx.status = 204;
   });
