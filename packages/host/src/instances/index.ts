@@ -1,4 +1,6 @@
-export { InstanceSupervisor, invalidInstanceId, type InstancePatch, type InstanceRecords, type InstanceStatus, type InstanceSupervisorOptions, type PluginSource, type RestartPolicy } from "./instance-supervisor.js";
+export { InstanceSupervisor, type InstanceStatus, type RestartPolicy } from "./instance-supervisor.js";
+export type { InstancePatch, InstanceRecords, InstanceSupervisorOptions, PluginSource } from "./supervisor-options.js";
+export { invalidInstanceId } from "./instance-id.js";
 export { DEFAULT_MAX_MEMORY_BYTES, type FleetEvents, type WorkerSettings } from "./worker-fleet.js";
 export { InstanceDatabaseFiles } from "./instance-database-files.js";
 export { InstanceConfigError, effectiveConfigText, mergeConfig, resolveInstanceConfig } from "./instance-config.js";

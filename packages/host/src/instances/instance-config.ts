@@ -5,15 +5,17 @@
 import YAML from "yaml";
 import type { Bundle } from "../bundles/bundle-reader.js";
 import { isMapping } from "../bundles/plugin-config.js";
+import { HostError } from "../errors.js";
 import { instanceConfigBounded } from "../workers/bounded-checks.js";
 
 export { mergeConfig } from "../bundles/plugin-config.js";
 
 const EFFECTIVE_MERGE_MAX_CHARS = 16 * 1024;
 
-export class InstanceConfigError extends Error {
+/** A config the plugin refuses; the message names the path to fix. */
+export class InstanceConfigError extends HostError {
   constructor(message: string) {
-    super(message);
+    super("invalid_config", message);
     this.name = "InstanceConfigError";
   }
 }

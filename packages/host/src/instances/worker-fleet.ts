@@ -154,6 +154,12 @@ export class WorkerFleet extends EventEmitter<FleetEvents> {
     this.options.logger.info({ worker: entry.key }, `worker ${entry.key} stopped`);
   }
 
+  /** Every running worker's metrics (prom-client JSON); a worker that does not answer in time is left out. */
+  async metrics(timeoutMs: number): Promise<unknown[][]> {
+    const answers = await Promise.all(this.all().map((entry) => entry.worker.metrics(timeoutMs).catch(() => null)));
+    return answers.filter((a): a is unknown[] => a !== null);
+  }
+
   /** Retires every worker of `pluginId`, so nothing of its code stays loaded. */
   async retirePlugin(pluginId: string): Promise<void> {
     await Promise.all(this.all().filter((e) => e.pluginId === pluginId).map((e) => this.retire(e)));

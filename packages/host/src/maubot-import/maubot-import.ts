@@ -11,7 +11,7 @@ import type { Bundle } from "../bundles/bundle-reader.js";
 import { defaultExamplePath } from "../config/first-run.js";
 import { shippedPluginsDir } from "../config/service-config.js";
 import { validateConfigData } from "../config/validate.js";
-import { invalidInstanceId } from "../instances/instance-supervisor.js";
+import { invalidInstanceId } from "../instances/instance-id.js";
 import { InstanceConfigError, resolveInstanceConfig } from "../instances/instance-config.js";
 import { InstanceDatabaseFiles } from "../instances/instance-database-files.js";
 import { HostStore } from "../store/host-store.js";
