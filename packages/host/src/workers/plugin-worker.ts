@@ -1,14 +1,20 @@
-// The host's side of one plugin worker thread: spawns it, loads the bundle, correlates requests
-// and replies, answers the plugin's Matrix calls, checks liveness with a heartbeat and memory with
-// a WorkerMemoryWatch, streams web response bodies, and reports the worker's death (uncaught
-// error, exit, out of memory, over its memory limit, missed heartbeat) exactly once, with its cause.
+// The host's side of one plugin worker thread: spawns it, loads the bundle, sends requests and
+// hands back their replies (PendingRequests), answers the plugin's Matrix calls, checks liveness
+// (WorkerHeartbeat) and memory (WorkerMemoryWatch), streams web response bodies, and reports the
+// worker's death (uncaught error, exit, out of memory, over its memory limit, missed heartbeat)
+// exactly once, with its cause.
 import { EventEmitter } from "node:events";
 import { Worker, type ResourceLimits } from "node:worker_threads";
 import type { CommandHelp, LogLevel, WebRequest } from "@botyard/sdk";
 import { compiledFile } from "./compiled-file.js";
+import { PendingRequests } from "./pending-requests.js";
 import type { HostToWorker, InstanceSpec, LoadSpec, WorkerBootData, WorkerReply, WorkerToHost } from "./plugin-protocol.js";
 import { WebBodyStream } from "./web-body-stream.js";
+import { RequestTimeoutError, WebResponseTooLargeError, WorkerDiedError } from "./worker-errors.js";
+import { WorkerHeartbeat } from "./worker-heartbeat.js";
 import { describeUsage, MB, WorkerMemoryWatch } from "./worker-memory-watch.js";
+
+export { RequestTimeoutError, WebResponseTooLargeError, WorkerDiedError } from "./worker-errors.js";
 
 /** Path of the compiled worker runtime. Tests run the TypeScript sources, so fall back to dist. */
 export function resolveWorkerEntry(): string {
@@ -36,34 +42,6 @@ export interface PluginWorkerOptions {
   metrics?: boolean;
   workerEntry?: string;
 }
-
-/** Raised for every request in flight when the worker dies, and by requests after its death. */
-export class WorkerDiedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "WorkerDiedError";
-  }
-}
-
-/** The plugin answered a web request with a body over the limit; nothing of it reached the host. */
-export class WebResponseTooLargeError extends Error {
-  constructor(
-    readonly bytes: number,
-    readonly limit: number,
-  ) {
-    super(`the plugin answered with ${bytes} bytes, over the limit of ${limit} bytes`);
-    this.name = "WebResponseTooLargeError";
-  }
-}
-
-export class RequestTimeoutError extends Error {
-  constructor(what: string, ms: number) {
-    super(`${what} did not answer within ${ms} ms`);
-    this.name = "RequestTimeoutError";
-  }
-}
-
-type Pending = { resolve: (reply: WorkerReply) => void; reject: (err: Error) => void };
 
 /**
  * Why a worker died, as a value to count by: an uncaught error or exit of its own, memory (its JS
@@ -102,14 +80,11 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
   readonly label: string;
   readonly startedAt = Date.now();
   private readonly worker: Worker;
-  private readonly pending = new Map<number, Pending>();
+  private readonly requests = new PendingRequests();
   /** Web bodies being pulled, by the reqId of their request. */
   private readonly bodies = new Map<number, WebBodyStream>();
   private readonly memoryWatch: WorkerMemoryWatch | null;
-  private nextReqId = 1;
-  private heartbeatSeq = 0;
-  private lastAck = Date.now();
-  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private readonly heartbeat: WorkerHeartbeat;
   private death: WorkerDeath | null = null;
   private lastFatal: string | null = null;
   private lastError: Error | null = null;
@@ -170,7 +145,13 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
         : new WorkerMemoryWatch(this.worker, maxMemory, options.memoryCheckIntervalMs ?? MEMORY_CHECK_INTERVAL_MS, (usage) =>
             this.kill({ cause: "memory", message: `the worker used ${describeUsage(usage)}, over its limit of ${Math.round(maxMemory / MB)} MB` }),
           );
-    this.startHeartbeat();
+    this.heartbeat = new WorkerHeartbeat(
+      options.heartbeatIntervalMs ?? 5000,
+      options.heartbeatTimeoutMs ?? 15_000,
+      (seq) => this.send({ type: "HEARTBEAT", seq }),
+      (timeoutMs) => this.kill({ cause: "heartbeat", message: `the worker did not answer a heartbeat for ${timeoutMs} ms (is a plugin stuck in a loop?)` }),
+    );
+    this.heartbeat.start();
     this.memoryWatch?.start();
   }
 
@@ -283,30 +264,13 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
   private request(build: (reqId: number) => HostToWorker, timeoutMs: number, what: string): Promise<WorkerReply> {
     if (this.death !== null) return Promise.reject(new WorkerDiedError(this.death.message));
     if (this.shuttingDown) return Promise.reject(new WorkerDiedError("the worker is shutting down"));
-    const reqId = this.nextReqId++;
-    return new Promise<WorkerReply>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(reqId);
-        reject(new RequestTimeoutError(what, timeoutMs));
-      }, timeoutMs);
-      this.pending.set(reqId, {
-        resolve: (reply) => {
-          clearTimeout(timer);
-          resolve(reply);
-        },
-        reject: (err) => {
-          clearTimeout(timer);
-          reject(err);
-        },
-      });
-      this.send(build(reqId));
-    });
+    return this.requests.open((reqId) => this.send(build(reqId)), timeoutMs, what);
   }
 
   private onMessage(message: WorkerToHost): void {
     switch (message.type) {
       case "HEARTBEAT_ACK":
-        this.lastAck = Date.now();
+        this.heartbeat.ack();
         return;
       case "LOG":
         if (message.level === "fatal" && message.instanceId === null) this.lastFatal = message.msg;
@@ -325,16 +289,9 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
       case "LOADED":
       case "LOAD_FAILED":
         return;
-      default: {
-        const pending = this.pending.get(message.reqId);
-        if (!pending) {
-          // A web answer after its request timed out: the worker may hold its body for us.
-          if (message.type === "WEB_RESPONSE") this.cancelBody(message.reqId);
-          return;
-        }
-        this.pending.delete(message.reqId);
-        pending.resolve(message);
-      }
+      default:
+        // A web answer after its request timed out: the worker may hold its body for us.
+        if (!this.requests.settle(message) && message.type === "WEB_RESPONSE") this.cancelBody(message.reqId);
     }
   }
 
@@ -348,27 +305,8 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
     }
   }
 
-  private startHeartbeat(): void {
-    const interval = this.options.heartbeatIntervalMs ?? 5000;
-    const timeout = this.options.heartbeatTimeoutMs ?? 15_000;
-    let lastTick = Date.now();
-    this.heartbeatTimer = setInterval(() => {
-      const now = Date.now();
-      // If the host itself stalled, the worker's answers may still be queued here: give it a new period.
-      if (now - lastTick > interval * 2) this.lastAck = now;
-      lastTick = now;
-      if (now - this.lastAck > timeout) {
-        this.kill({ cause: "heartbeat", message: `the worker did not answer a heartbeat for ${timeout} ms (is a plugin stuck in a loop?)` });
-        return;
-      }
-      this.send({ type: "HEARTBEAT", seq: ++this.heartbeatSeq });
-    }, interval);
-    this.heartbeatTimer.unref();
-  }
-
   private stopChecks(): void {
-    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    this.heartbeatTimer = null;
+    this.heartbeat.stop();
     this.memoryWatch?.stop();
   }
 
@@ -395,8 +333,7 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
   }
 
   private failPending(err: Error): void {
-    for (const pending of this.pending.values()) pending.reject(err);
-    this.pending.clear();
+    this.requests.failAll(err);
     for (const stream of this.bodies.values()) stream.destroy(err);
     this.bodies.clear();
   }
