@@ -1,5 +1,5 @@
 // The rule for instance ids: an id names the instance's database file and a URL segment.
-import { ApiError } from "../errors.js";
+import { HostError } from "../errors.js";
 
 const MAX_INSTANCE_ID_LENGTH = 100;
 const MAX_INSTANCE_ID_BYTES = 200;
@@ -19,5 +19,5 @@ export function invalidInstanceId(id: string): string | null {
 /** Refuses (`invalid_id`) an id that cannot name a new instance. */
 export function checkInstanceId(id: string): void {
   const problem = invalidInstanceId(id);
-  if (problem) throw new ApiError("invalid_id", `Instance id ${JSON.stringify(id)} ${problem}.`);
+  if (problem) throw new HostError("invalid_id", `Instance id ${JSON.stringify(id)} ${problem}.`);
 }

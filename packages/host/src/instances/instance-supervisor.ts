@@ -6,7 +6,7 @@ import { EventEmitter } from "node:events";
 import type { ClientMethod, CommandHelp, LogLevel, MatrixEvent, WebRequest } from "@botyard/sdk";
 import type { Logger } from "pino";
 import type { PluginInstanceHost } from "../bundles/plugin-registry.js";
-import { ApiError } from "../errors.js";
+import { HostError } from "../errors.js";
 import { KeyedSerialQueue } from "../keyed-serial-queue.js";
 import { componentLogger, instanceLogger } from "../logging/logging.js";
 import type { RoomEventSink } from "../ports.js";
@@ -99,7 +99,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     checkInstanceId(row.id);
     return this.locks.run(row.id, async () => {
       if (await this.options.records.getInstance(row.id)) {
-        throw new ApiError("invalid_id", `An instance with id ${row.id} already exists.`);
+        throw new HostError("invalid_id", `An instance with id ${row.id} already exists.`);
       }
       await this.options.records.putInstance({ ...row, state: "stopped", last_error: null });
       this.states.reset(row.id);
@@ -130,7 +130,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
         if (!plugin) throw new InstanceConfigError(`plugin ${next.type} is not loaded`);
         // Whatever keeps the config from being checked refuses the change (the check thread's failures too).
         const config = await resolveInstanceConfig(plugin.bundle, next.config).catch((err: unknown) => {
-          throw err instanceof InstanceConfigError ? err : new ApiError("invalid_config", (err as Error).message);
+          throw err instanceof InstanceConfigError ? err : new HostError("invalid_config", (err as Error).message);
         });
         await this.options.records.putInstance({ ...next, state: rt.state, last_error: rt.lastError });
         rt.row = next;
@@ -366,12 +366,12 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
 
   private async mustGet(id: string): Promise<InstanceRow> {
     const row = await this.options.records.getInstance(id);
-    if (!row) throw new ApiError("instance_not_found", `Instance ${id} does not exist.`);
+    if (!row) throw new HostError("instance_not_found", `Instance ${id} does not exist.`);
     return row;
   }
 
   private async rename(row: InstanceRow, newId: string): Promise<InstanceRow> {
-    if (await this.options.records.getInstance(newId)) throw new ApiError("invalid_id", `An instance with id ${newId} already exists.`);
+    if (await this.options.records.getInstance(newId)) throw new HostError("invalid_id", `An instance with id ${newId} already exists.`);
     const rt = this.states.of(row.id);
     const wasActive = rt.state === "running" || rt.state === "starting";
     if (wasActive) await this.doStop(row.id);

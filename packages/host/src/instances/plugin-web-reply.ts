@@ -2,7 +2,7 @@
 // when the plugin cannot give one (not running, too slow, its worker gone, a body over the limit).
 import type { WebRequest } from "@botyard/sdk";
 import type { Logger } from "pino";
-import { ApiError, type ErrCode } from "../errors.js";
+import { HostError, type ErrCode } from "../errors.js";
 import { RequestTimeoutError, WebResponseTooLargeError, WorkerDiedError, type PluginWebReply, type PluginWorker } from "../workers/plugin-worker.js";
 
 /** The answer for an instance that does not run. */
@@ -35,7 +35,7 @@ function textReply(status: number, text: string): PluginWebReply {
 
 /** The host's own refusal of a plugin's answer, in the API's `{"errcode","error"}` shape. */
 function errorReply(errcode: ErrCode, message: string): PluginWebReply {
-  const error = new ApiError(errcode, message);
+  const error = new HostError(errcode, message);
   const body = JSON.stringify(error.toJSON());
   return { status: error.status, headers: { "content-type": "application/json" }, bytes: Buffer.byteLength(body), body };
 }

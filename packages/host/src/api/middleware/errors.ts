@@ -1,5 +1,6 @@
-// One place where every failure becomes maubot's `{"errcode","error"}`: ApiError and any typed
-// error carrying a known errcode keep theirs; koa/router HTTP errors map to maubot's names;
+// One place where every failure becomes maubot's `{"errcode","error"}`: every HostError (the
+// services' refusals, BundleError, the API's own ApiError) and any other error carrying a known
+// errcode keep theirs; koa/router HTTP errors map to maubot's names;
 // anything else is a 500 `internal_server_error`, logged with its stack, never sent to the client.
 import type { Middleware } from "koa";
 import type { Logger } from "pino";

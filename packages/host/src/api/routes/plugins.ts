@@ -1,6 +1,6 @@
 // Plugins (maubot's plugin.py and plugin_upload.py): list, get, delete, reload, upload.
 import type { Router, RouterContext } from "@koa/router";
-import { ApiError } from "../../errors.js";
+import { ApiError, HostError } from "../../errors.js";
 import { readBundleBody } from "../bundle-body.js";
 import type { RouteContext } from "../route-context.js";
 import { pluginJson } from "../serialize.js";
@@ -33,7 +33,7 @@ export function registerPluginRoutes(router: Router, rc: RouteContext): void {
       try {
         await deps.registry.reload(id);
       } catch (err) {
-        if (err instanceof ApiError && err.errcode !== "internal_server_error") throw err;
+        if (err instanceof HostError && err.errcode !== "internal_server_error") throw err;
         rc.log.error({ err, plugin: id }, "plugin reload failed");
         throw new ApiError("plugin_reload_fail", `Reloading plugin ${id} failed: ${(err as Error).message}`);
       }
