@@ -49,7 +49,8 @@ describe("the echo plugin in a worker", () => {
     expect(commands[0]?.commands.map((c) => c.name).sort()).toEqual(["count", "echo", "ping"]);
 
     // The count survives a restart of the plugin's worker.
-    await host.supervisor.restartPlugin("org.botyard.echo");
+    const suspended = await host.supervisor.suspendPlugin("org.botyard.echo");
+    await host.supervisor.resumePlugin("org.botyard.echo", suspended);
     const again = await host.supervisor.handleWeb("echo1", { method: "GET", path: "/count", query: "", headers: {}, body: new Uint8Array() });
     expect(JSON.parse(Buffer.from(again.body as Uint8Array).toString())).toEqual({ pings: 1 });
   });

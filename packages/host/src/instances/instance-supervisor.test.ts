@@ -326,7 +326,9 @@ describe("InstanceSupervisor", () => {
     expect(h.supervisor.status("r1").state).toBe("running");
     const afterReload = await webState(h, "r1");
     expect(afterReload.moduleToken).not.toBe(before.moduleToken);
-    expect(await h.supervisor.restartPlugin("test.plugin")).toEqual([]);
+    // Stopped and started again the way a bundle replacement does it: a new worker loads the code again.
+    const suspended = await h.supervisor.suspendPlugin("test.plugin");
+    expect(await h.supervisor.resumePlugin("test.plugin", suspended)).toEqual([]);
     expect((await webState(h, "r1")).moduleToken).not.toBe(afterReload.moduleToken);
     await expect(h.supervisor.create(h.instanceRow("../escape", "test.plugin"))).rejects.toMatchObject({ errcode: "invalid_id" });
   });

@@ -178,12 +178,6 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     return this.states.status(id);
   }
 
-  /** Stops the plugin's instances and workers and starts them again (new code, if any, is loaded). */
-  async restartPlugin(pluginId: string): Promise<Array<{ instanceId: string; error: string }>> {
-    const ids = await this.suspendPlugin(pluginId);
-    return this.resumePlugin(pluginId, ids);
-  }
-
   // ---- PluginInstanceHost (bundle replacement) ----
 
   async suspendPlugin(pluginId: string): Promise<string[]> {
