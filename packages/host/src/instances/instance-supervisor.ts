@@ -1,7 +1,8 @@
-// Runs plugin instances: their states with every change logged and stored, create, update and
-// delete one operation per instance at a time, and routing of room events, web requests, config
-// changes and plugin Matrix calls between the host and the instances. The worker threads they run
-// in, and their restarts after a death, are the WorkerFleet's.
+// Runs plugin instances: decides each one's state (InstanceStates keeps, logs and stores it),
+// creates, updates and deletes them one operation per instance at a time, and routes room events,
+// web requests, config changes and plugin Matrix calls between the host and the instances. The
+// worker threads they run in and the restarts after a death are the WorkerFleet's; their database
+// files are InstanceDatabaseFiles'.
 import { EventEmitter } from "node:events";
 import type { ClientMethod, CommandHelp, LogLevel, MatrixEvent, WebRequest } from "@botyard/sdk";
 import type { Logger } from "pino";
@@ -11,11 +12,11 @@ import { KeyedSerialQueue } from "../keyed-serial-queue.js";
 import { componentLogger, instanceLogger } from "../logging/logging.js";
 import type { RoomEventSink } from "../ports.js";
 import type { InstanceRow, InstanceState } from "../store/types.js";
+import { RequestTimeoutError, WorkerDiedError, type PluginWebReply } from "../workers/plugin-worker.js";
 import { InstanceConfigError, resolveInstanceConfig } from "./instance-config.js";
 import { InstanceDatabaseFiles } from "./instance-database-files.js";
-import { InstanceStates, type InstanceStatus } from "./instance-states.js";
-import { RequestTimeoutError, WorkerDiedError, type PluginWebReply } from "../workers/plugin-worker.js";
 import { checkInstanceId } from "./instance-id.js";
+import { InstanceStates, type InstanceStatus } from "./instance-states.js";
 import { notRunningReply, pluginWebReply } from "./plugin-web-reply.js";
 import { planStart } from "./start-plan.js";
 import type { InstancePatch, InstanceSupervisorOptions } from "./supervisor-options.js";
