@@ -105,6 +105,11 @@ export type MediaSource = { url: string; file?: undefined } | { file: EncryptedF
 export type ClientMethod = keyof ClientMethods;
 export type ClientParams<M extends ClientMethod> = ClientMethods[M]["params"];
 export type ClientResult<M extends ClientMethod> = ClientMethods[M]["result"];
+/**
+ * One call as it crosses to the host: a method with its own params. Without a type argument it
+ * is the union of every method's call, so checking `method` narrows `params`.
+ */
+export type ClientCall<M extends ClientMethod = ClientMethod> = { [K in M]: { method: K; params: ClientParams<K> } }[M];
 
 export interface PowerLevels {
   users: Record<string, number>;

@@ -4,7 +4,7 @@
 // worker threads they run in and the restarts after a death are the WorkerFleet's; their database
 // files are InstanceDatabaseFiles'.
 import { EventEmitter } from "node:events";
-import type { ClientMethod, CommandHelp, LogLevel, MatrixEvent, WebRequest } from "@botyard/sdk";
+import type { ClientCall, ClientMethod, ClientResult, CommandHelp, LogLevel, MatrixEvent, WebRequest } from "@botyard/sdk";
 import type { Logger } from "pino";
 import type { PluginInstanceHost } from "../bundles/plugin-registry.js";
 import { HostError } from "../errors.js";
@@ -336,7 +336,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     }).catch((err: unknown) => this.instanceLog(id).error({ err: (err as Error).message }, "restart failed"));
   }
 
-  private async clientCall(workerKey: string, instanceId: string, method: string, params: unknown): Promise<unknown> {
+  private async clientCall<M extends ClientMethod>(workerKey: string, instanceId: string, call: ClientCall<M>): Promise<ClientResult<M>> {
     const rt = this.states.get(instanceId);
     // Plugin code can post on its port directly: it may act only for instances in its own worker.
     if (rt?.workerKey !== workerKey) throw new Error(`instance ${instanceId} does not run in this worker`);
@@ -344,7 +344,7 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     if (!rt?.row || (rt.state !== "running" && rt.state !== "starting" && rt.state !== "stopping")) {
       throw new Error(`instance ${instanceId} is not running`);
     }
-    return this.options.clients.call(rt.row.primary_user, method as ClientMethod, params as never);
+    return this.options.clients.call(rt.row.primary_user, call.method, call.params);
   }
 
   private pluginLog(workerKey: string, instanceId: string | null, level: LogLevel | "fatal", msg: string, fields?: Record<string, unknown>): void {

@@ -7,15 +7,19 @@ import type { ClientMethod, ClientParams, ClientResult, MatrixEvent } from "@bot
 import type { ClientCaller, RoomEventSink } from "../ports.js";
 import type { ClientRow } from "../store/types.js";
 import { clientLogger } from "../logging/logging.js";
-import { BotClient, MatrixCallError, type ClientMemoryStats, type ClientStatus, type EncryptionOptions } from "./bot-client.js";
+import { BotClient, type ClientStatus } from "./bot-client.js";
+import type { EncryptionOptions } from "./bot-encryption.js";
+import { MatrixCallError } from "./call-errors.js";
 import { removeCryptoStore } from "./crypto/crypto-store.js";
 import type { TrustState } from "./crypto/verification.js";
 import { HostError } from "../errors.js";
 import { helpIsTaken, isHelpRequest, renderHelp } from "./help-command.js";
 import type { RetryPolicy } from "./request-retry.js";
 import { quietSdkRootLogger } from "./sdk-logger.js";
+import type { ClientMemoryStats } from "./timeline-trim.js";
 
-export type { ClientMemoryStats, ClientStatus } from "./bot-client.js";
+export type { ClientStatus } from "./bot-client.js";
+export type { ClientMemoryStats } from "./timeline-trim.js";
 
 /** Where startAll() reads the client rows (HostStore satisfies it). */
 export interface ClientRowSource {

@@ -1,6 +1,6 @@
 // The Matrix side of the host: bot accounts (ClientPool), account creation, message formatting.
 export { ClientPool, type ClientMemoryStats, type ClientPoolOptions, type ClientRowSource, type ClientStatus } from "./client-pool.js";
-export { MatrixCallError } from "./bot-client.js";
+export { MatrixCallError } from "./call-errors.js";
 export {
   AccountError,
   loginWithPassword,

@@ -9,7 +9,7 @@
 //   worker LOG (any time), host HEARTBEAT → worker HEARTBEAT_ACK
 //   host STOP_INSTANCE → worker INSTANCE_STOPPED; host SHUTDOWN → worker closes and exits.
 // Requests the host answers or awaits carry a `reqId`; replies echo it.
-import type { CommandHelp, LogLevel, MatrixEvent, WebRequest } from "@botyard/sdk";
+import type { ClientCall, ClientMethod, ClientResult, CommandHelp, LogLevel, MatrixEvent, WebRequest } from "@botyard/sdk";
 
 /** Given to the worker at spawn (`workerData`). */
 export interface WorkerBootData {
@@ -65,7 +65,7 @@ export type HostToWorker =
   | { type: "WEB_REQUEST"; reqId: number; instanceId: string; request: WebRequest }
   | { type: "CONFIG_UPDATE"; reqId: number; instanceId: string; config: Record<string, unknown> }
   | { type: "COMMANDS_REQUEST"; reqId: number; instanceId: string }
-  | { type: "CLIENT_RESULT"; callId: number; ok: true; result: unknown }
+  | { type: "CLIENT_RESULT"; callId: number; ok: true; result: ClientResult<ClientMethod> }
   | { type: "CLIENT_RESULT"; callId: number; ok: false; error: string }
   | { type: "METRICS_REQUEST"; reqId: number }
   | { type: "HEARTBEAT"; seq: number }
@@ -88,9 +88,15 @@ export type WorkerToHost =
   | { type: "COMMANDS_RESULT"; reqId: number; commands?: CommandHelp[]; error?: string }
   /** prom-client's `getMetricsAsJSON()` of the worker's registry. */
   | { type: "METRICS_RESULT"; reqId: number; metrics?: unknown[]; error?: string }
-  | { type: "CLIENT_CALL"; callId: number; instanceId: string; method: string; params: unknown }
+  | ClientCallMessage
   | { type: "LOG"; instanceId: string | null; level: LogLevel; msg: string; fields?: Record<string, unknown> }
   | { type: "HEARTBEAT_ACK"; seq: number };
+
+/**
+ * A plugin's Matrix call: one variant per method of the contract, its params typed by it. The
+ * host checks method and params on arrival (workers/client-call-check.ts): a worker is untrusted.
+ */
+export type ClientCallMessage = { type: "CLIENT_CALL"; callId: number; instanceId: string } & ClientCall;
 
 /** Worker replies that answer a host request (they carry `reqId`). */
 export type WorkerReply = Extract<WorkerToHost, { reqId: number }>;

@@ -5,10 +5,11 @@
 // exactly once, with its cause.
 import { EventEmitter } from "node:events";
 import { Worker, type ResourceLimits } from "node:worker_threads";
-import type { CommandHelp, LogLevel, WebRequest } from "@botyard/sdk";
+import type { ClientCall, ClientMethod, ClientResult, CommandHelp, LogLevel, WebRequest } from "@botyard/sdk";
+import { checkClientCall } from "./client-call-check.js";
 import { compiledFile } from "./compiled-file.js";
 import { PendingRequests } from "./pending-requests.js";
-import type { HostToWorker, InstanceSpec, LoadSpec, WorkerBootData, WorkerReply, WorkerToHost } from "./plugin-protocol.js";
+import type { ClientCallMessage, HostToWorker, InstanceSpec, LoadSpec, WorkerBootData, WorkerReply, WorkerToHost } from "./plugin-protocol.js";
 import { WebBodyStream } from "./web-body-stream.js";
 import { RequestTimeoutError, WebResponseTooLargeError, WorkerDiedError } from "./worker-errors.js";
 import { WorkerHeartbeat } from "./worker-heartbeat.js";
@@ -35,8 +36,8 @@ export interface PluginWorkerOptions {
   memoryCheckIntervalMs?: number;
   /** Largest web response body the plugin may answer with (default 16 MiB). */
   maxWebResponseBytes?: number;
-  /** Runs a plugin's Matrix call; the worker gets the result or the error message. */
-  onClientCall?: (instanceId: string, method: string, params: unknown) => Promise<unknown>;
+  /** Runs a plugin's Matrix call (already checked against the contract); the worker gets the result or the error message. */
+  onClientCall?: (instanceId: string, call: ClientCall) => Promise<ClientResult<ClientMethod>>;
   onLog?: (instanceId: string | null, level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;
   /** The worker keeps metrics of its instances (METRICS_REQUEST answers them). */
   metrics?: boolean;
@@ -277,7 +278,7 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
         this.options.onLog?.(message.instanceId, message.level, message.msg, message.fields);
         return;
       case "CLIENT_CALL":
-        void this.runClientCall(message.callId, message.instanceId, message.method, message.params);
+        void this.runClientCall(message);
         return;
       case "WEB_BODY": {
         const stream = this.bodies.get(message.streamId);
@@ -295,10 +296,11 @@ export class PluginWorker extends EventEmitter<PluginWorkerEvents> {
     }
   }
 
-  private async runClientCall(callId: number, instanceId: string, method: string, params: unknown): Promise<void> {
+  private async runClientCall({ callId, instanceId, method, params }: ClientCallMessage): Promise<void> {
     try {
       if (!this.options.onClientCall) throw new Error("this host runs no Matrix clients");
-      const result = await this.options.onClientCall(instanceId, method, params);
+      // The message's type is what a well-behaved worker sends; plugin code may have posted anything.
+      const result = await this.options.onClientCall(instanceId, checkClientCall(method, params));
       if (this.alive) this.send({ type: "CLIENT_RESULT", callId, ok: true, result });
     } catch (err) {
       if (this.alive) this.send({ type: "CLIENT_RESULT", callId, ok: false, error: err instanceof Error ? err.message : String(err) });

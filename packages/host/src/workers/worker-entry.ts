@@ -10,7 +10,7 @@ import { isAbsolute, join, normalize, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
-import type { CONTRACT_VERSION, LogLevel, PluginContext, PluginLogger, PluginRuntime } from "@botyard/sdk";
+import type { ClientCall, ClientMethod, ClientResult, CONTRACT_VERSION, LogLevel, PluginContext, PluginLogger, PluginRuntime } from "@botyard/sdk";
 import { type HostToWorker, type InstanceSpec, type LoadSpec, RUNTIME_METHODS, type WorkerBootData, type WorkerToHost } from "./plugin-protocol.js";
 import { WebBodyOutbox } from "./web-body-outbox.js";
 import { collectGarbageSoon } from "./worker-gc.js";
@@ -34,7 +34,7 @@ const contractVersion: typeof CONTRACT_VERSION = 1;
 
 const owner = new AsyncLocalStorage<string>();
 const instances = new Map<string, RunningInstance>();
-const pendingCalls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+const pendingCalls = new Map<number, { resolve: (result: ClientResult<ClientMethod>) => void; reject: (e: Error) => void }>();
 let nextCallId = 1;
 let pluginClass: PluginClass | null = null;
 let loadSpec: LoadSpec | null = null;
@@ -142,11 +142,15 @@ function openDatabase(path: string): Database.Database {
   return db;
 }
 
-function callClient(instanceId: string, method: string, params: unknown): Promise<unknown> {
+function callClient<M extends ClientMethod>(instanceId: string, call: ClientCall<M>): Promise<ClientResult<M>> {
   const callId = nextCallId++;
-  return new Promise((resolve, reject) => {
-    pendingCalls.set(callId, { resolve, reject });
-    post({ type: "CLIENT_CALL", callId, instanceId, method, params });
+  return new Promise<ClientResult<M>>((resolve, reject) => {
+    // The host answers a callId with the result of that call's method: the id is the link the
+    // type system cannot see.
+    pendingCalls.set(callId, { resolve: (result) => resolve(result as ClientResult<M>), reject });
+    // ClientCall<M> is one member of the ClientCall union, but TypeScript cannot widen a generic
+    // member to its union (correlated unions, microsoft/TypeScript#30581).
+    post({ type: "CLIENT_CALL", callId, instanceId, ...(call as ClientCall) });
   });
 }
 
@@ -170,7 +174,7 @@ function contextFor(entry: RunningInstance): PluginContext {
     db: entry.db,
     log: loggerFor(spec.instanceId),
     webappUrl: spec.webappUrl,
-    callClient: ((method: string, params: unknown) => callClient(spec.instanceId, method, params)) as PluginContext["callClient"],
+    callClient: (method, params) => callClient(spec.instanceId, { method, params }),
     readBundleFile,
     ...(workerMetrics ? { metrics: workerMetrics.runtimeFor(spec.instanceId) } : {}),
   };

@@ -1,0 +1,68 @@
+// The matrix-js-sdk client of one bot account, built the way every bot uses it.
+// Deep imports: the package index loads every module (WebRTC, MatrixRTC, OIDC, ...), about
+// 7 MB more RSS for nothing a bot uses.
+import { MatrixClient } from "matrix-js-sdk/lib/client.js";
+import type { CryptoCallbacks } from "matrix-js-sdk/lib/crypto-api/index.js";
+import { HttpApiEvent, type MatrixError } from "matrix-js-sdk/lib/http-api/index.js";
+import { MemoryStore } from "matrix-js-sdk/lib/store/memory.js";
+import type { Logger } from "pino";
+import type { BotMetricsRecorder } from "../metrics/recorder.js";
+import type { ClientRow } from "../store/types.js";
+import { sdkLoggerFor } from "./sdk-logger.js";
+
+export interface SdkClientOptions {
+  log: Logger;
+  metrics?: BotMetricsRecorder;
+  /** Secret storage keys for device verification (BotEncryption's). */
+  cryptoCallbacks?: CryptoCallbacks;
+  /** The homeserver answered M_UNKNOWN_TOKEN (the SDK's SessionLoggedOut). */
+  onTokenRejected: (err: MatrixError) => void;
+}
+
+/**
+ * What createClient does, minus the legacy crypto store and the send scheduler (sends go
+ * straight to the HTTP API through the per-room queue). `deviceId` defaults to the row's.
+ */
+export function createSdkClient(row: ClientRow, options: SdkClientOptions, deviceId = row.device_id): MatrixClient {
+  const client = new MatrixClient({
+    baseUrl: row.homeserver.replace(/\/+$/, ""),
+    accessToken: row.access_token,
+    userId: row.id,
+    deviceId: deviceId || undefined,
+    store: new MemoryStore(),
+    timelineSupport: false,
+    logger: sdkLoggerFor(options.log),
+    localTimeoutMs: 60_000,
+    cryptoCallbacks: options.cryptoCallbacks,
+    ...(options.metrics ? { fetchFn: timedSyncFetch(row.id, options.metrics) } : {}),
+  });
+  client.on(HttpApiEvent.SessionLoggedOut, options.onTokenRejected);
+  return client;
+}
+
+/** Ends a client for good: no more sync, no listeners left holding the bot. */
+export function discardSdkClient(client: MatrixClient | null): void {
+  client?.stopClient();
+  client?.removeAllListeners();
+}
+
+/**
+ * The SDK's fetch, timing each /sync (the long poll every bot keeps open) and counting the
+ * homeserver's 429 answers to it; other requests pass through untouched.
+ */
+function timedSyncFetch(bot: string, metrics: BotMetricsRecorder): typeof fetch {
+  return async (input, init) => {
+    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    if (!/\/_matrix\/client\/[^/]+\/sync(\?|$)/.test(url)) return fetch(input, init);
+    const started = performance.now();
+    try {
+      const res = await fetch(input, init);
+      metrics.syncRequest(bot, (performance.now() - started) / 1000, res.ok);
+      if (res.status === 429) metrics.rateLimited(bot);
+      return res;
+    } catch (err) {
+      metrics.syncRequest(bot, (performance.now() - started) / 1000, false);
+      throw err;
+    }
+  };
+}
