@@ -4,6 +4,7 @@ import Koa from "koa";
 import Router from "@koa/router";
 import { componentLogger } from "../logging/index.js";
 import * as accountCalls from "../matrix/accounts.js";
+import { BotAccounts } from "../matrix/bot-accounts.js";
 import { DatabaseConsole } from "./database-console/database-console.js";
 import { DEFAULT_LIMITS, type ApiDeps } from "./deps.js";
 import { LoginThrottle } from "./login-throttle.js";
@@ -39,12 +40,14 @@ export function buildApi(deps: ApiDeps): ApiApp {
   const limits = { ...DEFAULT_LIMITS, ...deps.limits };
   const { config } = deps;
   const log = componentLogger(deps.logging.logger, "api");
+  const accounts = deps.accounts ?? accountCalls;
   const context: RouteContext = {
     deps,
     limits,
     tokens: new TokenIssuer(config.server.unshared_secret, config.server.token_expiry, (user) => isAdmin(config.admins, user)),
     throttle: new LoginThrottle(limits.loginBurst, limits.loginRefillMs),
-    accounts: deps.accounts ?? accountCalls,
+    accounts,
+    botAccounts: new BotAccounts({ rows: deps.store, clients: deps.clients, accounts, homeservers: config.homeservers, log }),
     console: new DatabaseConsole(limits.queryTimeoutMs, limits.queryMaxRows, limits.queryMaxProcesses, limits.queryMaxMemoryBytes),
     log,
   };

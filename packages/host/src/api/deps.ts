@@ -7,11 +7,10 @@ import type { LogRing } from "../logging/index.js";
 import type { ClientPool } from "../matrix/index.js";
 import type { ApiMetricsRecorder } from "../metrics/recorder.js";
 import type { MetricsExposition } from "./metrics-route.js";
-import * as accounts from "../matrix/accounts.js";
+import type { AccountCalls } from "../matrix/bot-accounts.js";
 import type { HostStore } from "../store/index.js";
 
-/** The account calls of src/matrix/accounts.ts, as the client routes use them. */
-export type AccountCalls = Pick<typeof accounts, "whoami" | "registerWithSharedSecret" | "registerWithToken" | "loginWithPassword">;
+export type { AccountCalls } from "../matrix/bot-accounts.js";
 
 /** Tunables; the defaults are for production, tests shrink them. */
 export interface ApiLimits {

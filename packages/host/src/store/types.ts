@@ -10,6 +10,11 @@ export interface ClientRow {
   access_token: string;
   device_id: string;
   enabled: boolean;
+  /**
+   * maubot's sync state, kept so the table and maubot's import stay as they are; botyard never
+   * reads them. Each start syncs afresh (no backlog): the SDK resumes from a token only with its
+   * whole saved sync (room state, IndexedDBStore), and a bare token leaves the rooms without state.
+   */
   next_batch: string;
   filter_id: string;
   sync: boolean;

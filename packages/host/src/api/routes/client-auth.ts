@@ -10,7 +10,6 @@ import type { AccountCredentials } from "../../matrix/index.js";
 import { readJsonObject } from "../body.js";
 import type { RouteContext } from "../route-context.js";
 import { clientJson } from "../serialize.js";
-import { saveClient } from "./clients.js";
 
 function wantsClient(ctx: Context): boolean {
   const value = ctx.query.update_client;
@@ -22,24 +21,10 @@ function loginResponse(c: AccountCredentials): Record<string, unknown> {
   return { user_id: c.user_id, access_token: c.access_token, device_id: c.device_id, home_server: c.home_server };
 }
 
-/** maubot's text, then what was asked, what exists and where a new name goes. */
-export function unknownServerMessage(asked: string, configured: string[]): string {
-  const names = configured.length ? `the configured ones are ${configured.map((n) => JSON.stringify(n)).join(", ")}` : "none is configured";
-  return (
-    `Registration target server not found: ${JSON.stringify(asked.slice(0, 100))} is not a homeserver name of this botyard (${names}). ` +
-    "Add it under `homeservers:` in the config (url, and secret or registration_token) and restart botyard."
-  );
-}
-
 export function registerClientAuthRoutes(router: Router, rc: RouteContext): void {
   const { deps } = rc;
   if (!deps.config.api_features.client_auth) return;
 
-  const serverOf = (name: string): HomeserverConfig => {
-    const hs = Object.hasOwn(deps.config.homeservers, name) ? deps.config.homeservers[name] : undefined;
-    if (!hs) throw new ApiError("server_not_found", unknownServerMessage(name, Object.keys(deps.config.homeservers)));
-    return hs;
-  };
   const credentialsOf = async (ctx: Context) => {
     const body = await readJsonObject(ctx, rc.limits.jsonBytes);
     const { username, password } = body;
@@ -53,11 +38,7 @@ export function registerClientAuthRoutes(router: Router, rc: RouteContext): void
       ctx.body = loginResponse(creds);
       return;
     }
-    const { row, created } = await saveClient(
-      rc,
-      { homeserver: hs.url, access_token: creds.access_token, device_id: creds.device_id },
-      creds.user_id,
-    );
+    const { row, created } = await rc.botAccounts.saveCredentials(hs, creds);
     ctx.status = created ? 201 : isLogin ? 202 : 200;
     ctx.body = clientJson(row, deps);
   };
@@ -67,24 +48,16 @@ export function registerClientAuthRoutes(router: Router, rc: RouteContext): void
   });
 
   router.post("/client/auth/:server/register", async (ctx) => {
-    const hs = serverOf(ctx.params.server!);
-    if (!hs.secret && !hs.registration_token) {
-      throw new ApiError("registration_secret_not_found", "No registration secret or token configured for this server");
-    }
+    const hs = rc.botAccounts.registrationServer(ctx.params.server!);
     const { body, username, password } = await credentialsOf(ctx);
     const userType = body.user_type === null ? null : typeof body.user_type === "string" ? body.user_type : "bot";
-    const creds = hs.secret
-      ? await rc.accounts.registerWithSharedSecret(hs.url, hs.secret, username, password, { userType })
-      : await rc.accounts.registerWithToken(hs.url, hs.registration_token!, username, password);
-    rc.log.info({ user: creds.user_id }, `registered bot account ${creds.user_id}`);
-    await answer(ctx, hs, creds, false);
+    await answer(ctx, hs, await rc.botAccounts.register(hs, username, password, userType), false);
   });
 
   router.post("/client/auth/:server/login", async (ctx) => {
-    const hs = serverOf(ctx.params.server!);
+    const hs = rc.botAccounts.server(ctx.params.server!);
     const { body, username, password } = await credentialsOf(ctx);
     const deviceName = typeof body.device_name === "string" ? body.device_name : undefined;
-    const creds = await rc.accounts.loginWithPassword(hs.url, username, password, { deviceName });
-    await answer(ctx, hs, creds, true);
+    await answer(ctx, hs, await rc.botAccounts.login(hs, username, password, deviceName), true);
   });
 }
