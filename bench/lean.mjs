@@ -1,0 +1,329 @@
+// Bench: the daemon's memory and idle CPU (issue 18). Prints figures, asserts nothing.
+//   npm run build && node bench/lean.mjs
+// 1. Start breakdown: the daemon in its own process (with runtime-flags.ts' flags and env) takes
+//    process.memoryUsage() and V8's code space before and after each group of imports, then
+//    after start, after the journey, and splits the end figure between the main thread and the
+//    plugin worker.
+// 2. Journey (the issue's): upload the echo bundle, register a bot account on Synapse through the
+//    API (shared secret), create an instance, 40 `!ping` round trips; host RSS then.
+// 3. Many accounts: N bot accounts (registered on Synapse by shared secret, stored before the
+//    daemon starts, as an earlier run would have) + the echo instance, all syncing; RSS and idle
+//    CPU (process CPU time over an idle window). A CPU profile of the largest size's idle window
+//    says where the time goes (self time by function, top entries).
+// Environment:
+//   BOTYARD_TEST_HS           homeserver (default http://127.0.0.1:8008), shared secret from synapse.sh
+//   BOTYARD_BENCH_LEAN_SIZES  account counts, comma-separated (default 10,100,300)
+//   BOTYARD_BENCH_LEAN_IDLE_S idle window in seconds (default 30)
+//   BOTYARD_BENCH_LEAN_ENCRYPTION=off  the daemon without encryption (it is on by default)
+//   BOTYARD_BENCH_HOST_DIST   another build's packages/host/dist to measure (e.g. main's, for a
+//                             before/after comparison on the same machine)
+import { fork } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const root = join(fileURLToPath(import.meta.url), "../..");
+const hostDist = process.env.BOTYARD_BENCH_HOST_DIST ?? join(root, "packages/host/dist");
+const mb = (bytes) => (bytes / 2 ** 20).toFixed(1);
+const load = () => loadavg().map((l) => l.toFixed(2)).join(" ");
+
+// ---- child mode: the daemon, measured from inside ----------------------------------------------
+if (process.argv[2] === "--daemon") {
+  const v8 = await import("node:v8");
+  const codeBytes = () => v8.getHeapSpaceStatistics().filter((s) => s.space_name.includes("code")).reduce((a, s) => a + s.space_used_size, 0);
+  const rssNow = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))[1]) * 1024;
+  const snapshot = (label) => ({ label, rss: rssNow(), ...pick(process.memoryUsage()), code: codeBytes() });
+  const pick = ({ heapUsed, external, arrayBuffers }) => ({ heapUsed, external, arrayBuffers });
+  const steps = [snapshot("node started")];
+  const imp = (spec) => import(spec.startsWith(".") ? pathToFileURL(join(hostDist, spec)).href : spec);
+  // The groups in the order daemon.ts loads them; each group's cost is what it adds to the ones before.
+  for (const [label, specs] of [
+    ["pino (logging)", ["./logging/index.js"]],
+    ["config (yaml, ajv, bcryptjs)", ["./config/index.js"]],
+    ["store (better-sqlite3)", ["./store/index.js"]],
+    ["bundles (adm-zip, semver, lexer)", ["./bundles/index.js"]],
+    ["matrix (matrix-js-sdk)", ["./matrix/index.js"]],
+    ["instances + workers", ["./instances/index.js"]],
+    ["api (koa, router, ws, jwt)", ["./api/index.js"]],
+    ["daemon", ["./daemon.js"]],
+  ]) {
+    for (const s of specs) await imp(s);
+    steps.push(snapshot(label));
+  }
+  const { Daemon } = await imp("./daemon.js");
+  const daemon = new Daemon({ configPath: process.argv[3] });
+  await daemon.start();
+  steps.push(snapshot("daemon started"));
+  let profiler = null;
+  const handlers = {
+    steps: () => steps,
+    snapshot: ({ label }) => {
+      const s = snapshot(label);
+      steps.push(s);
+      return s;
+    },
+    // The main thread's own heap and each plugin worker's (getHeapStatistics, Node 22.16+).
+    threads: async () => {
+      const main = v8.getHeapStatistics();
+      const workers = [];
+      // Bench-only reach into the supervisor's private map: the daemon exposes no per-thread heap.
+      for (const entry of daemon.supervisor.workers?.values?.() ?? []) {
+        const w = entry.worker.worker;
+        if (typeof w?.getHeapStatistics === "function") workers.push(await w.getHeapStatistics());
+      }
+      return { main, workers };
+    },
+    syncing: ({ ids }) => ids.filter((id) => daemon.clients.status(id).sync_ok).length,
+    cpu: () => ({ ...process.cpuUsage(), rss: rssNow() }),
+    profileStart: async () => {
+      const { Session } = await import("node:inspector/promises");
+      profiler = new Session();
+      profiler.connect();
+      await profiler.post("Profiler.enable");
+      await profiler.post("Profiler.setSamplingInterval", { interval: 1000 });
+      await profiler.post("Profiler.start");
+      return true;
+    },
+    profileStop: async () => {
+      const { profile } = await profiler.post("Profiler.stop");
+      profiler.disconnect();
+      return selfTimes(profile);
+    },
+    stop: async () => {
+      await daemon.stop();
+      setTimeout(() => process.exit(0), 100);
+      return true;
+    },
+  };
+  process.on("message", async ({ id, op, args }) => {
+    try {
+      process.send({ id, ok: true, value: await handlers[op](args ?? {}) });
+    } catch (err) {
+      process.send({ id, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    }
+  });
+  // The bench ended or crashed: do not stay behind.
+  process.on("disconnect", () => process.exit(1));
+  process.send({ id: 0, ok: true, value: { port: daemon.api.port } });
+  await new Promise(() => undefined);
+}
+
+/** A CPU profile's self time by function (name + file, packages shortened), largest first. */
+function selfTimes(profile) {
+  const dt = new Map();
+  for (let i = 0; i < profile.samples.length; i++) dt.set(profile.samples[i], (dt.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  const byFn = new Map();
+  let total = 0;
+  for (const node of profile.nodes) {
+    const us = dt.get(node.id) ?? 0;
+    total += us;
+    const { functionName, url, lineNumber } = node.callFrame;
+    const file = url.includes("node_modules/") ? url.slice(url.lastIndexOf("node_modules/") + 13) : url.replace(/^.*\/packages\//, "");
+    const key = `${functionName || "(anonymous)"} ${file ? `${file}:${lineNumber + 1}` : ""}`.trim();
+    byFn.set(key, (byFn.get(key) ?? 0) + us);
+  }
+  const byPackage = new Map();
+  for (const [key, us] of byFn) {
+    const m = /\s(@[^/]+\/[^/]+|[^/@\s(][^/\s]*)\//.exec(key);
+    const pkg = key.startsWith("(") ? key.split(" ")[0] : (m?.[1] ?? "node internals");
+    byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + us);
+  }
+  const top = (map, n) => [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, n);
+  return { totalUs: total, functions: top(byFn, 15), packages: top(byPackage, 10) };
+}
+
+// ---- main mode ---------------------------------------------------------------------------------
+const { HS, fmt, pinger, bareClient, sleep, support, waitJoined } = await import("./support/matrix.mjs");
+const { clientRowFor, registerUser, sharedSecret } = support;
+const { HOST_NODE_FLAGS, HOST_ENV } = await import(pathToFileURL(join(hostDist, "runtime-flags.js")).href);
+const { HostStore } = await import(pathToFileURL(join(hostDist, "store/host-store.js")).href);
+const SIZES = (process.env.BOTYARD_BENCH_LEAN_SIZES ?? "10,100,300").split(",").map(Number).filter((n) => n > 0);
+const IDLE_S = Number(process.env.BOTYARD_BENCH_LEAN_IDLE_S ?? 30);
+const ROUNDS = 40;
+
+const findEcho = () => (existsSync(join(root, "build/plugins")) ? readdirSync(join(root, "build/plugins")).find((n) => /^echo-v.+\.mbp$/.test(n)) : undefined);
+if (!findEcho()) throw new Error("bench/lean.mjs: build first (npm run build), the echo plugin's bundle is missing");
+const echoMbp = join(root, "build/plugins", findEcho());
+const tag = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+
+/** A data folder with a config: loopback API, the homeserver with its shared secret, defaults otherwise. */
+function makeDataDir() {
+  const dir = mkdtempSync(join(tmpdir(), "botyard-bench-lean-"));
+  mkdirSync(join(dir, "plugins"));
+  const config = [
+    "database: ./host.db",
+    "server:",
+    "  port: 0",
+    `  unshared_secret: bench-secret-${tag}-0123456789`,
+    "admins:",
+    "  root: bench-password",
+    "homeservers:",
+    "  synapse:",
+    `    url: ${HS}`,
+    `    secret: ${JSON.stringify(sharedSecret(HS))}`,
+    ...(process.env.BOTYARD_BENCH_LEAN_ENCRYPTION === "off" ? ["encryption:", "  enabled: false"] : []),
+    "logging:",
+    "  level: warn",
+    "  console: off",
+    "",
+  ].join("\n");
+  writeFileSync(join(dir, "config.yaml"), config);
+  return dir;
+}
+
+/** Starts the daemon child in `dir`; resolves with a function calling its handlers. */
+async function startDaemon(dir) {
+  const child = fork(fileURLToPath(import.meta.url), ["--daemon", join(dir, "config.yaml")], {
+    cwd: dir,
+    execArgv: [...HOST_NODE_FLAGS],
+    env: { ...HOST_ENV, ...process.env, BOTYARD_RUNTIME_FLAGS: "off" },
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
+  const waiting = new Map();
+  let next = 1;
+  let started;
+  const ready = new Promise((resolve, reject) => {
+    started = { resolve, reject };
+    child.once("exit", (code) => reject(new Error(`the daemon exited (${code}) before it started`)));
+  });
+  child.on("message", (msg) => {
+    if (msg.id === 0) return started.resolve(msg.value);
+    const w = waiting.get(msg.id);
+    waiting.delete(msg.id);
+    if (msg.ok) w.resolve(msg.value);
+    else w.reject(new Error(msg.error));
+  });
+  const call = (op, args) =>
+    new Promise((resolve, reject) => {
+      const id = next++;
+      waiting.set(id, { resolve, reject });
+      child.send({ id, op, args });
+    });
+  const { port } = await ready;
+  return { child, call, port };
+}
+
+async function stopDaemon(d) {
+  const exited = new Promise((r) => d.child.once("exit", r));
+  await d.call("stop").catch(() => undefined);
+  await Promise.race([exited, sleep(10_000)]);
+  if (d.child.exitCode === null) d.child.kill("SIGKILL");
+}
+
+async function api(port, token, method, path, body, headers = {}) {
+  const res = await fetch(`http://127.0.0.1:${port}/_matrix/maubot/v1${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    body,
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function waitFor(what, check, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs / 1000} s`);
+    await sleep(500);
+  }
+}
+
+const user = await registerUser(`leanuser${tag}`, HS);
+const userClient = await bareClient(user);
+const ping = pinger(userClient);
+
+// ---- 1 + 2: start breakdown and the journey ---------------------------------------------------
+const journeyDir = makeDataDir();
+const d = await startDaemon(journeyDir);
+const { token } = await api(d.port, null, "POST", "/auth/login", JSON.stringify({ username: "root", password: "bench-password" }));
+await api(d.port, token, "POST", "/plugins/upload", readFileSync(echoMbp), { "content-type": "application/zip" });
+const bot = await api(d.port, token, "POST", "/client/auth/synapse/register?update_client=true", JSON.stringify({ username: `leanbot${tag}`, password: `pw-${tag}` }));
+const botId = bot.id;
+await api(d.port, token, "PUT", "/instance/echo1", JSON.stringify({ type: "org.botyard.echo", primary_user: botId, enabled: true, started: true }));
+const room = (await userClient.createRoom({ invite: [botId], preset: "private_chat" })).room_id;
+await waitJoined(userClient, room, botId);
+const pingMs = [];
+await waitFor("the echo instance did not answer", async () => {
+  try {
+    await ping(room, botId, 5_000);
+    return true;
+  } catch {
+    return false;
+  }
+}, 60_000);
+for (let i = 0; i < ROUNDS; i++) pingMs.push(await ping(room, botId));
+await sleep(2_000);
+await d.call("snapshot", { label: `journey done (${ROUNDS} !ping)` });
+const steps = await d.call("steps");
+const threads = await d.call("threads");
+await stopDaemon(d);
+rmSync(journeyDir, { recursive: true, force: true });
+
+pingMs.sort((a, b) => a - b);
+console.log(`lean: the daemon's memory and idle CPU (host flags ${HOST_NODE_FLAGS.join(" ")}; ${Object.entries(HOST_ENV).map(([k, v]) => `${k}=${v}`).join(" ")})`);
+console.log(`  host code: ${hostDist}`);
+console.log(`  start breakdown (main thread; cumulative, +added by the step), load average ${load()}:`);
+console.log(`    ${"step".padEnd(36)} ${"RSS".padStart(14)} ${"heapUsed".padStart(14)} ${"external".padStart(14)} ${"arrayBuf".padStart(12)} ${"code".padStart(12)}`);
+let prev = steps[0];
+for (const s of steps) {
+  const col = (k, w) => `${mb(s[k])} (+${mb(s[k] - prev[k])})`.padStart(w);
+  console.log(`    ${s.label.padEnd(36)} ${col("rss", 14)} ${col("heapUsed", 14)} ${col("external", 14)} ${col("arrayBuffers", 12)} ${col("code", 12)}`);
+  prev = s;
+}
+const end = steps.at(-1);
+const heapOf = (h) => `heap used ${mb(h.used_heap_size)} of ${mb(h.total_heap_size)} MB, external ${mb(h.external_memory ?? 0)} MB`;
+console.log(`  threads at the end: main ${heapOf(threads.main)}; ${threads.workers.map((w, i) => `worker ${i + 1} ${heapOf(w)}`).join("; ") || "no worker measurable"}`);
+const mainHeap = threads.main.total_heap_size + (threads.main.external_memory ?? 0);
+const workerHeap = threads.workers.reduce((a, w) => a + w.total_heap_size + (w.external_memory ?? 0), 0);
+console.log(
+  `  RSS ${mb(end.rss)} MB = main heap+external ${mb(mainHeap)} + worker heap+external ${mb(workerHeap)} + native (node binary, code, wasm, malloc, stacks) ${mb(end.rss - mainHeap - workerHeap)} MB`,
+);
+console.log(`  journey: 1 bot account + 1 instance, host RSS ${mb(end.rss)} MB; !ping p50 ${fmt(pingMs[Math.floor(pingMs.length / 2)])} ms (load ${load()})`);
+
+// ---- 3: many idle accounts --------------------------------------------------------------------
+const maxN = Math.max(0, ...SIZES);
+const accounts = [];
+const t0 = Date.now();
+for (let i = 0; i < maxN; i += 10) {
+  accounts.push(...(await Promise.all(Array.from({ length: Math.min(10, maxN - i) }, (_, k) => registerUser(`leanidle${tag}x${i + k}x`, HS)))));
+}
+if (maxN) console.log(`  registered ${maxN} accounts by shared secret in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+for (const n of [...SIZES].sort((a, b) => a - b)) {
+  const dir = makeDataDir();
+  copyFileSync(echoMbp, join(dir, "plugins/echo.mbp"));
+  const store = HostStore.open(join(dir, "host.db"));
+  for (const a of accounts.slice(0, n)) store.putClient(clientRowFor(a, HS));
+  store.putInstance({ id: "echo1", type: "org.botyard.echo", enabled: true, primary_user: accounts[0].user_id, config: "", database_engine: "sqlite", isolated: false, state: "stopped", last_error: null });
+  store.close();
+  const host = await startDaemon(dir);
+  const ids = accounts.slice(0, n).map((a) => a.user_id);
+  const tStart = Date.now();
+  await waitFor(`not all ${n} accounts synced`, async () => (await host.call("syncing", { ids })) === n, 600_000);
+  const startS = (Date.now() - tStart) / 1000;
+  // Let first-sync work (key uploads, profile pushes, timers) settle before the idle window.
+  await sleep(15_000);
+  const a = await host.call("cpu");
+  const la = load();
+  await sleep(IDLE_S * 1000);
+  const b = await host.call("cpu");
+  const cpuPct = ((b.user - a.user + b.system - a.system) / 1000 / (IDLE_S * 1000)) * 100;
+  console.log(
+    `  ${String(n).padStart(3)} syncing accounts + 1 instance: RSS ${mb(b.rss)} MB, idle CPU ${cpuPct.toFixed(2)} % of a core over ${IDLE_S} s (user ${((b.user - a.user) / 1000).toFixed(0)} ms, system ${((b.system - a.system) / 1000).toFixed(0)} ms); all synced ${startS.toFixed(0)} s after start; load ${la} -> ${load()}`,
+  );
+  if (n === maxN) {
+    await host.call("profileStart");
+    await sleep(IDLE_S * 1000);
+    const prof = await host.call("profileStop");
+    const pct = (us) => `${((us / prof.totalUs) * 100).toFixed(1)} %`.padStart(7);
+    console.log(`    CPU profile of the idle main thread, ${n} accounts, ${IDLE_S} s (${(prof.totalUs / 1e6).toFixed(1)} s sampled, idle included); by package:`);
+    for (const [pkg, us] of prof.packages) console.log(`      ${pct(us)}  ${pkg}`);
+    console.log("    by function (self time):");
+    for (const [fn, us] of prof.functions) console.log(`      ${pct(us)}  ${fn}`);
+  }
+  await stopDaemon(host);
+  rmSync(dir, { recursive: true, force: true });
+}
+userClient.stopClient();
+process.exit(0);
