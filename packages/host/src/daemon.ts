@@ -5,7 +5,8 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
 import { API_PREFIX, startApiServer, type ApiServer } from "./api/index.js";
-import { PluginRegistry } from "./bundles/index.js";
+// Not bundles/index.js: that loads the bundle reader, which only the check thread runs.
+import { PluginRegistry } from "./bundles/plugin-registry.js";
 import { InstanceDatabaseFiles, InstanceSupervisor } from "./instances/index.js";
 import { loadConfig, type BotyardConfig, type LoadedConfig, type LoadOptions } from "./config/index.js";
 import { AdminNoticePoster } from "./logging/admin-notices.js";

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import type { Bundle } from "./bundle-reader.js";
-import { unsafeEntryName } from "./zip-entries.js";
+import { unsafeEntryName } from "./entry-name.js";
 
 export async function extractBundle(bundle: Bundle, codeRoot: string): Promise<string> {
   const { id, version } = bundle.manifest;

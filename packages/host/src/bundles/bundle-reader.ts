@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import semver from "semver";
 import YAML from "yaml";
+import type { Bundle } from "./bundle-info.js";
 import { BundleError } from "./bundle-error.js";
 import { type ConfigSchema, compileConfigSchema, configProblems, describeAjvErrors, schemaBoundsProblem } from "./config-schema.js";
 import { type BundleManifest, MAX_MANIFEST_BYTES, validateManifestShape } from "./manifest.js";
@@ -17,25 +18,7 @@ import { readZipEntries } from "./zip-entries.js";
 /** Bytes of base-config.yaml and of a config_schema file; real ones are under 3 KiB. */
 export const MAX_CONFIG_FILE_BYTES = 256 * 1024;
 
-export interface Bundle {
-  manifest: BundleManifest;
-  /** Every file in the bundle by its (checked) path. */
-  files: ReadonlyMap<string, Buffer>;
-  /** base-config.yaml as text and parsed (a mapping), or null when the bundle has none. */
-  baseConfigText: string | null;
-  baseConfig: Record<string, unknown> | null;
-  /** The resolved config schema (inline or from its file, within the bounds of config-schema.ts), or null. */
-  configSchema: ConfigSchema | null;
-  sha256: string;
-}
-
-/** What a loaded plugin keeps of its bundle: everything but the file contents (they are on disk). */
-export type BundleInfo = Omit<Bundle, "files"> & { fileNames: readonly string[] };
-
-export function bundleInfo(bundle: Bundle): BundleInfo {
-  const { files, ...rest } = bundle;
-  return { ...rest, fileNames: [...files.keys()] };
-}
+export { type Bundle, type BundleInfo, bundleInfo } from "./bundle-info.js";
 
 export interface ReadBundleOptions {
   /** The running host's version, checked against the manifest's `botyard` range. */

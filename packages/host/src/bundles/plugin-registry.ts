@@ -5,13 +5,14 @@
 import { mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import type { Logger } from "pino";
-import semver from "semver";
+// One function, not the package index (its ~50 modules; the check thread loads the rest).
+import semverGt from "semver/functions/gt.js";
 import { componentLogger } from "../logging/logging.js";
 import type { InstanceRow, PluginRow } from "../store/types.js";
 import { readBundleBounded } from "../workers/bounded-checks.js";
 import { BundleError } from "./bundle-error.js";
 import { extractBundle, removeExtracted } from "./bundle-files.js";
-import { type BundleInfo, bundleInfo } from "./bundle-reader.js";
+import { type BundleInfo, bundleInfo } from "./bundle-info.js";
 import { trashFile } from "./trash.js";
 
 /** What the registry needs from the host store (HostStore has these). */
@@ -207,7 +208,7 @@ export class PluginRegistry {
     const existing = this.plugins.get(plugin.id);
     if (existing) {
       // Two files with one id: keep the higher version, deterministically (maubot keeps whichever came first).
-      const keepNew = semver.gt(plugin.version, existing.version);
+      const keepNew = semverGt(plugin.version, existing.version);
       const [loser, winner] = keepNew ? [existing, plugin] : [plugin, existing];
       this.log.warn({ plugin: plugin.id, kept: winner.path, trashed: loser.path }, `two bundles of plugin ${plugin.id}; keeping ${basename(winner.path)}`);
       await trashFile(loser.path, "duplicate", this.options.trashDir);

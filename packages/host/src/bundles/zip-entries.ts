@@ -6,31 +6,15 @@
 import { crc32, inflateRawSync } from "node:zlib";
 import AdmZip from "adm-zip";
 import { BundleError } from "./bundle-error.js";
+import { unsafeEntryName } from "./entry-name.js";
 import { checkZipDirectory } from "./zip-directory.js";
+
+export { unsafeEntryName } from "./entry-name.js";
 
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
-
-/**
- * Why `name` may not be written below a folder, or null when it is safe. Accepts only plain
- * relative paths of non-empty segments.
- */
-export function unsafeEntryName(name: string): string | null {
-  if (name.length === 0) return "an empty name";
-  if (name.includes("\0")) return "a NUL byte";
-  if (name.includes("\\")) return "a backslash";
-  if (name.startsWith("/")) return "an absolute path";
-  if (/^[a-zA-Z]:/.test(name)) return "a drive letter";
-  const segments = name.replace(/\/$/, "").split("/");
-  for (const segment of segments) {
-    if (segment === "..") return "a '..' segment";
-    if (segment === "." || segment === "") return "an empty or '.' segment";
-    if (segment.length > 255) return "a segment longer than 255 characters";
-  }
-  return null;
-}
 
 /** Files of a checked zip: normalised name (no trailing slash) → content. Directories omitted. */
 export function readZipEntries(buffer: Buffer): Map<string, Buffer> {
