@@ -25,9 +25,17 @@ export class CheckFailure extends Error {
 export interface CheckThreadOptions {
   /** V8 heap bounds of the thread; Buffers (zip contents) are outside them. */
   resourceLimits?: ResourceLimits;
-  /** The thread ends after this long without a job (default 5 min). */
+  /** The thread ends after this long without a job (default IDLE_MS). */
   idleMs?: number;
 }
+
+/**
+ * An idle thread's life. A check thread is a whole V8 isolate with ajv, yaml and the lexer
+ * loaded, 8-10 MB of the daemon's RSS (bench/lean.mjs); a running daemon checks a bundle or
+ * a config seldom (an upload, an instance start or edit), and a new thread starts in about
+ * 0.1 s. Long enough for a burst (instances starting together, an operator saving twice).
+ */
+const IDLE_MS = 15_000;
 
 /** Bound on a thread's start (loading ajv, yaml and the lexer), which no input influences. */
 const START_LIMIT_MS = 60_000;
@@ -149,7 +157,7 @@ export class CheckThread {
 
   private scheduleIdleEnd(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => void this.close(), this.options.idleMs ?? 300_000);
+    this.idleTimer = setTimeout(() => void this.close(), this.options.idleMs ?? IDLE_MS);
     this.idleTimer.unref();
   }
 }
