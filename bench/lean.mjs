@@ -15,6 +15,8 @@
 //   BOTYARD_BENCH_LEAN_SIZES  account counts, comma-separated (default 10,100,300)
 //   BOTYARD_BENCH_LEAN_IDLE_S idle window in seconds (default 30)
 //   BOTYARD_BENCH_LEAN_ENCRYPTION=off  the daemon without encryption (it is on by default)
+//   BOTYARD_BENCH_LEAN_REUSE=1 keep the registered accounts for the next run (see below)
+//   BOTYARD_BENCH_HOST_FLAGS  more node flags for the daemon, e.g. --lite-mode (to measure one)
 //   BOTYARD_BENCH_HOST_DIST   another build's packages/host/dist to measure (e.g. main's, for a
 //                             before/after comparison on the same machine)
 import { fork } from "node:child_process";
@@ -42,7 +44,7 @@ if (process.argv[2] === "--daemon") {
     ["pino (logging)", ["./logging/index.js"]],
     ["config (yaml, ajv, bcryptjs)", ["./config/index.js"]],
     ["store (better-sqlite3)", ["./store/index.js"]],
-    ["bundles (adm-zip, semver, lexer)", ["./bundles/index.js"]],
+    ["bundles (registry)", ["./bundles/plugin-registry.js"]],
     ["matrix (matrix-js-sdk)", ["./matrix/index.js"]],
     ["instances + workers", ["./instances/index.js"]],
     ["api (koa, router, ws, jwt)", ["./api/index.js"]],
@@ -141,6 +143,7 @@ const { HostStore } = await import(pathToFileURL(join(hostDist, "store/host-stor
 const SIZES = (process.env.BOTYARD_BENCH_LEAN_SIZES ?? "10,100,300").split(",").map(Number).filter((n) => n > 0);
 const IDLE_S = Number(process.env.BOTYARD_BENCH_LEAN_IDLE_S ?? 30);
 const ROUNDS = 40;
+const EXTRA_FLAGS = (process.env.BOTYARD_BENCH_HOST_FLAGS ?? "").split(/\s+/).filter(Boolean);
 
 const findEcho = () => (existsSync(join(root, "build/plugins")) ? readdirSync(join(root, "build/plugins")).find((n) => /^echo-v.+\.mbp$/.test(n)) : undefined);
 if (!findEcho()) throw new Error("bench/lean.mjs: build first (npm run build), the echo plugin's bundle is missing");
@@ -176,7 +179,7 @@ function makeDataDir() {
 async function startDaemon(dir) {
   const child = fork(fileURLToPath(import.meta.url), ["--daemon", join(dir, "config.yaml")], {
     cwd: dir,
-    execArgv: [...HOST_NODE_FLAGS],
+    execArgv: [...HOST_NODE_FLAGS, ...EXTRA_FLAGS],
     env: { ...HOST_ENV, ...process.env, BOTYARD_RUNTIME_FLAGS: "off" },
     stdio: ["ignore", "ignore", "inherit", "ipc"],
   });
@@ -256,13 +259,17 @@ await waitFor("the echo instance did not answer", async () => {
 for (let i = 0; i < ROUNDS; i++) pingMs.push(await ping(room, botId));
 await sleep(2_000);
 await d.call("snapshot", { label: `journey done (${ROUNDS} !ping)` });
+// Idle after the journey: what `systemctl status` shows for a running daemon (the check threads of
+// the upload and the instance config have ended by then, workers/check-thread.ts).
+await sleep(20_000);
+await d.call("snapshot", { label: "20 s idle after the journey" });
 const steps = await d.call("steps");
 const threads = await d.call("threads");
 await stopDaemon(d);
 rmSync(journeyDir, { recursive: true, force: true });
 
 pingMs.sort((a, b) => a - b);
-console.log(`lean: the daemon's memory and idle CPU (host flags ${HOST_NODE_FLAGS.join(" ")}; ${Object.entries(HOST_ENV).map(([k, v]) => `${k}=${v}`).join(" ")})`);
+console.log(`lean: the daemon's memory and idle CPU (host flags ${[...HOST_NODE_FLAGS, ...EXTRA_FLAGS].join(" ")}; ${Object.entries(HOST_ENV).map(([k, v]) => `${k}=${v}`).join(" ")})`);
 console.log(`  host code: ${hostDist}`);
 console.log(`  start breakdown (main thread; cumulative, +added by the step), load average ${load()}:`);
 console.log(`    ${"step".padEnd(36)} ${"RSS".padStart(14)} ${"heapUsed".padStart(14)} ${"external".padStart(14)} ${"arrayBuf".padStart(12)} ${"code".padStart(12)}`);
@@ -284,12 +291,18 @@ console.log(`  journey: 1 bot account + 1 instance, host RSS ${mb(end.rss)} MB; 
 
 // ---- 3: many idle accounts --------------------------------------------------------------------
 const maxN = Math.max(0, ...SIZES);
-const accounts = [];
+// Registering hundreds of accounts takes minutes; BOTYARD_BENCH_LEAN_REUSE=1 keeps them in a file
+// for the next run. Only for a host that starts no crypto for them: a fresh crypto store for a
+// device whose keys an earlier run published cannot upload its own.
+const cacheFile = join(root, `node_modules/.cache/botyard-bench-lean-accounts-${new URL(HS).port}.json`);
+const reuse = process.env.BOTYARD_BENCH_LEAN_REUSE === "1";
+const accounts = reuse && existsSync(cacheFile) ? JSON.parse(readFileSync(cacheFile, "utf8")).slice(0, maxN) : [];
 const t0 = Date.now();
-for (let i = 0; i < maxN; i += 10) {
+for (let i = accounts.length; i < maxN; i += 10) {
   accounts.push(...(await Promise.all(Array.from({ length: Math.min(10, maxN - i) }, (_, k) => registerUser(`leanidle${tag}x${i + k}x`, HS)))));
 }
-if (maxN) console.log(`  registered ${maxN} accounts by shared secret in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+if (reuse) writeFileSync(cacheFile, JSON.stringify(accounts));
+if (maxN) console.log(`  ${maxN} accounts (registered by shared secret${reuse ? ", or reused" : ""}) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 for (const n of [...SIZES].sort((a, b) => a - b)) {
   const dir = makeDataDir();
   copyFileSync(echoMbp, join(dir, "plugins/echo.mbp"));
