@@ -315,8 +315,8 @@ for (const n of [...SIZES].sort((a, b) => a - b)) {
   const tStart = Date.now();
   await waitFor(`not all ${n} accounts synced`, async () => (await host.call("syncing", { ids })) === n, 600_000);
   const startS = (Date.now() - tStart) / 1000;
-  // Let first-sync work (key uploads, profile pushes, timers) settle before the idle window.
-  await sleep(15_000);
+  // Let first-sync work (key uploads, crypto store writes, profile pushes) settle before the idle window.
+  await sleep(15_000 + n * 100);
   const a = await host.call("cpu");
   const la = load();
   await sleep(IDLE_S * 1000);
