@@ -128,7 +128,8 @@ function selfTimes(profile) {
   const byPackage = new Map();
   for (const [key, us] of byFn) {
     const m = /\s(@[^/]+\/[^/]+|[^/@\s(][^/\s]*)\//.exec(key);
-    const pkg = key.startsWith("(") ? key.split(" ")[0] : (m?.[1] ?? "node internals");
+    // V8's own entries ("(garbage collector)", "(idle)", "(program)") stay whole.
+    const pkg = /^\([^)]*\)$/.test(key) ? key : (m?.[1] ?? "node internals");
     byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + us);
   }
   const top = (map, n) => [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, n);
