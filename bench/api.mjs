@@ -7,9 +7,9 @@
 //     (installs are serialised by the registry, so more connections only queue);
 //   - POST /instance/{id}/database/query of a small SELECT, 1 connection, 10 s (one child process each).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawn } from "node:child_process";
 
@@ -21,52 +21,20 @@ if (process.argv[2] === "--load") {
   process.exit(0);
 }
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const hostDist = join(root, "packages/host/dist");
+const { root, hostDist, createHost, benchConfig } = await import("./support/host-dist.mjs");
 const bundlePath = join(root, "build/plugins/echo-v0.1.0.mbp");
-if (!existsSync(join(hostDist, "api/index.js")) || !existsSync(bundlePath)) {
+if (!existsSync(bundlePath)) {
   console.error("bench/api.mjs: build first (npm run build)");
   process.exit(1);
 }
-const { startApiServer, TokenIssuer } = await import(join(hostDist, "api/index.js"));
-const { PluginRegistry } = await import(join(hostDist, "bundles/index.js"));
-const { InstanceSupervisor } = await import(join(hostDist, "instances/index.js"));
-const { API_FEATURES } = await import(join(hostDist, "config/index.js"));
+const { TokenIssuer } = await import(join(hostDist, "api/tokens.js"));
 const { createLogging } = await import(join(hostDist, "logging/index.js"));
-const { ClientPool } = await import(join(hostDist, "matrix/index.js"));
-const { HostStore } = await import(join(hostDist, "store/index.js"));
 
 const dir = await mkdtemp(join(tmpdir(), "botyard-bench-api-"));
-const config = {
-  database: join(dir, "botyard.db"),
-  plugin_directories: { upload: join(dir, "plugins"), load: [join(dir, "plugins")], trash: null },
-  plugin_databases: { sqlite: join(dir, "databases") },
-  server: {
-    hostname: "127.0.0.1", port: 0, public_url: "http://127.0.0.1:29316", ui_base_path: "/_matrix/maubot",
-    plugin_base_path: "/_matrix/maubot/plugin/", unshared_secret: "bench-secret-0123456789abcdef", token_expiry: 3600,
-  },
-  homeservers: {},
-  admins: { bench: "" },
-  api_features: Object.fromEntries(API_FEATURES.map((f) => [f, true])),
-  logging: { level: "warn", console: "off", file: null },
-  admin_room: null,
-};
-await mkdir(config.plugin_directories.upload, { recursive: true });
-await mkdir(config.plugin_databases.sqlite, { recursive: true });
+const config = benchConfig(dir, { admins: { bench: "" } });
 const logging = createLogging(config.logging);
-const store = HostStore.open(config.database);
-const registry = new PluginRegistry({
-  records: store, uploadDir: config.plugin_directories.upload, loadDirs: config.plugin_directories.load,
-  trashDir: null, codeDir: join(dir, "code"), logger: logging.logger,
-});
-await registry.loadAll();
-const clients = new ClientPool({ logger: logging.logger, rows: store });
-const supervisor = new InstanceSupervisor({
-  records: store, plugins: registry, clients, logger: logging.logger, databaseDir: config.plugin_databases.sqlite,
-  webappBaseUrl: "http://127.0.0.1:29316/_matrix/maubot/plugin/",
-});
-clients.attachSink(supervisor);
-const server = await startApiServer({ config, store, logging, registry, supervisor, clients, version: "bench" }, { port: 0 });
+const host = await createHost(config, { logging, api: { port: 0, version: "bench" } });
+const { store, api: server } = host;
 const base = `http://127.0.0.1:${server.port}/_matrix/maubot/v1`;
 const token = new TokenIssuer(config.server.unshared_secret, 3600, () => true).issue("bench");
 const auth = { authorization: `Bearer ${token}` };
@@ -131,9 +99,6 @@ await run("POST /instance/bench0/database/query (SELECT, 1 connection)", {
   body: Buffer.from(JSON.stringify({ query: "SELECT name, value FROM counter" })),
 });
 
-await server.close();
-await supervisor.stopAll();
-await clients.stopAll();
-store.close();
+await host.close();
 logging.close();
 await rm(dir, { recursive: true, force: true });

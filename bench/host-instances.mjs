@@ -6,7 +6,7 @@
 // Uses the echo plugin's .mbp from build/plugins/ when it exists, else a small fixture bundle.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,7 +17,7 @@ if (typeof globalThis.gc !== "function") {
   process.exit(run.status ?? 1);
 }
 
-const { root, PluginRegistry, InstanceSupervisor, HostStore, AdmZip, YAML, pino } = await import("./support/host-dist.mjs");
+const { root, createHost, benchConfig, benchClientRow, AdmZip, YAML, pino } = await import("./support/host-dist.mjs");
 
 function findEchoBundle() {
   for (const dir of ["build/plugins", "dist/plugins"]) {
@@ -77,31 +77,15 @@ async function settledRssMb() {
 
 async function newHost() {
   const dir = await mkdtemp(join(tmpdir(), "botyard-bench-"));
-  await mkdir(join(dir, "databases"), { recursive: true });
-  const store = HostStore.open(join(dir, "host.db"));
-  const logger = pino({ level: "warn" });
-  const registry = new PluginRegistry({
-    records: store,
-    uploadDir: join(dir, "plugins"),
-    loadDirs: [join(dir, "plugins")],
-    trashDir: join(dir, "trash"),
-    codeDir: join(dir, "code"),
-    logger,
-  });
-  await registry.loadAll();
-  const supervisor = new InstanceSupervisor({ records: store, plugins: registry, clients: new NullClientCaller(), logger, databaseDir: join(dir, "databases") });
-  store.putClient({
-    id: "@bench:test", homeserver: "http://127.0.0.1:1", access_token: "t", device_id: "D", enabled: true, next_batch: "", filter_id: "",
-    sync: true, autojoin: false, online: true, displayname: "disable", avatar_url: "disable",
-  });
+  const { registry, supervisor, store, close } = await createHost(benchConfig(dir), { logging: { logger: pino({ level: "warn" }) }, matrix: new NullClientCaller() });
+  store.putClient(benchClientRow("@bench:test"));
   const row = (id, type) => ({ id, type, enabled: true, primary_user: "@bench:test", config: "", database_engine: "sqlite", isolated: false, state: "stopped", last_error: null });
   return {
     registry,
     supervisor,
     row,
     async close() {
-      await supervisor.stopAll();
-      store.close();
+      await close();
       await rm(dir, { recursive: true, force: true });
     },
   };

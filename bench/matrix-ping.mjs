@@ -52,14 +52,16 @@ if (process.argv[2] === "--pool") {
   const account = JSON.parse(process.argv[3]);
   const { ClientPool } = await import(join(root, "packages/host/dist/matrix/index.js"));
   const { pino } = await import("pino");
-  const pool = new ClientPool({ logger: pino({ level: "warn" }) });
-  pool.attachSink({
-    dispatch(clientId, event) {
-      if (event.type === "m.room.message" && String(event.content.body ?? "").startsWith("!ping")) {
-        void pool.call(clientId, "sendText", { roomId: event.room_id, text: "Pong!", replyTo: event.event_id, msgtype: "m.notice" });
-      }
+  const pool = new ClientPool({
+    logger: pino({ level: "warn" }),
+    sink: {
+      dispatch(clientId, event) {
+        if (event.type === "m.room.message" && String(event.content.body ?? "").startsWith("!ping")) {
+          void pool.call(clientId, "sendText", { roomId: event.room_id, text: "Pong!", replyTo: event.event_id, msgtype: "m.notice" });
+        }
+      },
+      commandsOf: async () => [],
     },
-    commandsOf: async () => [],
   });
   await pool.start(clientRowFor(account, HS));
   await pool.whenReady(account.user_id, 60_000);

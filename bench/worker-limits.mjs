@@ -4,13 +4,13 @@
 // what the memory watch runs every second per worker), with the worker idle and with it
 // spinning in a loop; and a 16 MiB plugin web answer streamed through the host: time, and the
 // most ArrayBuffer memory the main thread held at once while passing it on.
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import v8 from "node:v8";
 import { Worker } from "node:worker_threads";
 
-const { PluginRegistry, InstanceSupervisor, HostStore, AdmZip, YAML, pino } = await import("./support/host-dist.mjs");
+const { createHost, benchConfig, benchClientRow, AdmZip, YAML, pino } = await import("./support/host-dist.mjs");
 
 const MiB = 1024 * 1024;
 const fmt = (n, d = 2) => n.toFixed(d);
@@ -46,20 +46,13 @@ export default class Big {
   __botyardCommands() { return []; }
 }`;
 const dir = await mkdtemp(join(tmpdir(), "botyard-bench-"));
-await mkdir(join(dir, "databases"), { recursive: true });
-const store = HostStore.open(join(dir, "host.db"));
-const logger = pino({ level: "warn" });
-const registry = new PluginRegistry({ records: store, uploadDir: join(dir, "plugins"), loadDirs: [join(dir, "plugins")], trashDir: join(dir, "trash"), codeDir: join(dir, "code"), logger });
-await registry.loadAll();
-const supervisor = new InstanceSupervisor({ records: store, plugins: registry, clients: { call: async () => ({}) }, logger, databaseDir: join(dir, "databases") });
+const host = await createHost(benchConfig(dir), { logging: { logger: pino({ level: "warn" }) }, matrix: { call: async () => ({}) } });
+const { registry, supervisor, store } = host;
 const zip = new AdmZip();
 zip.addFile("maubot.yaml", Buffer.from(YAML.stringify({ id: "bench.big", version: "1.0.0", main: "index.js" })));
 zip.addFile("index.js", Buffer.from(PLUGIN));
 await registry.install(zip.toBuffer(), { allowOverride: false });
-store.putClient({
-  id: "@b:test", homeserver: "http://127.0.0.1:1", access_token: "t", device_id: "D", enabled: true, next_batch: "", filter_id: "",
-  sync: true, autojoin: false, online: true, displayname: "disable", avatar_url: "disable",
-});
+store.putClient(benchClientRow("@b:test"));
 await supervisor.create({ id: "big", type: "bench.big", enabled: true, primary_user: "@b:test", config: "", database_engine: "sqlite", isolated: false, state: "stopped", last_error: null });
 const request = { method: "GET", path: "/", query: "", headers: {}, body: new Uint8Array() };
 // V8's external memory of this isolate: counts ArrayBuffers transferred in from a worker, which
@@ -94,6 +87,5 @@ if (globalThis.gc) {
 } else {
   console.log("  (run with --expose-gc for the memory held at once)");
 }
-await supervisor.stopAll();
-store.close();
+await host.close();
 await rm(dir, { recursive: true, force: true });

@@ -9,8 +9,9 @@ import type { MatrixEvent } from "@botyard/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Daemon } from "../packages/host/src/daemon.js";
 import { cryptoStoreFile } from "../packages/host/src/matrix/crypto/crypto-store.js";
+import type { RoomEventSink } from "../packages/host/src/ports.js";
 import { HS_URL, TestUser, clientRowFor, isReplyTo, registerUser, waitFor, type TestAccount } from "./support/synapse.js";
-import { addClient, runEchoInstance, startTempDaemon } from "./support/daemon.js";
+import { addClient, runEchoInstance, startTempDaemon, daemonConfigLines } from "./support/daemon.js";
 
 /** The bot device's ed25519 key as the homeserver publishes it. */
 async function publishedKey(user: TestUser, bot: TestAccount): Promise<string | undefined> {
@@ -39,16 +40,15 @@ describe("end-to-end encryption with the echo plugin on a real Synapse", () => {
   let roomId: string;
   const seen: MatrixEvent[] = [];
 
-  /** Records what the pool hands to the instances, and hands it on. */
-  function recordDispatches(d: Daemon): void {
-    const supervisor = d.supervisor;
-    d.clients.attachSink({
+  /** Records what the pool hands to the instances, and hands it on (DaemonOptions.roomEvents). */
+  function recordDispatches(instances: RoomEventSink): RoomEventSink {
+    return {
       dispatch: (clientId, event) => {
         seen.push(event);
-        supervisor.dispatch(clientId, event);
+        instances.dispatch(clientId, event);
       },
-      commandsOf: (clientId) => supervisor.commandsOf(clientId),
-    });
+      commandsOf: (clientId) => instances.commandsOf(clientId),
+    };
   }
 
   async function ping(): Promise<MatrixEvent> {
@@ -61,20 +61,18 @@ describe("end-to-end encryption with the echo plugin on a real Synapse", () => {
     bot = await registerUser("e2ebot");
     user = await TestUser.create("e2euser", HS_URL, { encrypted: true });
     roomId = await user.createEncryptedRoom([bot.user_id]);
-    ({ dir, configPath, daemon } = await startTempDaemon("botyard-e2ee-", [
-      "database: ./host.db",
-      "server:",
-      "  port: 0",
-      "  unshared_secret: e2ee-test-secret-0123456789abcdef",
-      "admins:",
-      "  root: e2ee-test-password",
-      "crypto_db_pickle_key: e2ee-test-pickle-key",
-      "logging:",
-      "  level: info",
-      "  console: off",
-      "  file: ./botyard.log",
-    ]));
-    recordDispatches(daemon);
+    ({ dir, configPath, daemon } = await startTempDaemon(
+      "botyard-e2ee-",
+      daemonConfigLines({
+        database: "./host.db",
+        port: 0,
+        secret: "e2ee-test-secret-0123456789abcdef",
+        admins: { root: "e2ee-test-password" },
+        logging: { level: "info", console: "off", file: "./botyard.log" },
+        extra: ["crypto_db_pickle_key: e2ee-test-pickle-key"],
+      }),
+      { roomEvents: recordDispatches },
+    ));
     expect(await addClient(daemon, clientRowFor(bot, HS_URL))).toBe(true);
     await user.waitForJoin(roomId, bot.user_id);
     await runEchoInstance(daemon, "echo1", bot.user_id);
@@ -172,9 +170,8 @@ describe("end-to-end encryption with the echo plugin on a real Synapse", () => {
     // Nothing left in memory: the next start reads the store file.
     const idb = (globalThis as unknown as { indexedDB: { databases(): Promise<Array<{ name: string }>> } }).indexedDB;
     expect((await idb.databases()).filter((d) => d.name.includes(bot.user_id))).toEqual([]);
-    daemon = new Daemon({ configPath });
+    daemon = new Daemon({ configPath, roomEvents: recordDispatches });
     await daemon.start();
-    recordDispatches(daemon);
     await waitFor(() => daemon.clients.status(bot.user_id).sync_ok, 30_000, "the bot to sync after the restart");
     await waitFor(() => daemon.supervisor.status("echo1").state === "running", 30_000, "echo1 to run again");
 

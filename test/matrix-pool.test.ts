@@ -257,7 +257,7 @@ describe("ClientPool on a real Synapse", () => {
 
   it("shows a user mismatch as the client's error and does not start it", async () => {
     const other = await registerUser("other");
-    const p = new ClientPool({ logger: silent });
+    const p = new ClientPool({ logger: silent, sink: null });
     pools.push(p);
     await p.start(clientRowFor(other, HS_URL, { id: bot.user_id }));
     expect(p.status(bot.user_id)).toMatchObject({ started: false });
@@ -276,7 +276,7 @@ describe("ClientPool on a real Synapse", () => {
     const adminRoom = await user.createRoom([bot.user_id], "admin");
     await user.waitForJoin(adminRoom, bot.user_id);
     const logging = createLogging({ level: "info", console: "off", file: null });
-    const p = new ClientPool({ logger: logging.logger });
+    const p = new ClientPool({ logger: logging.logger, sink: null });
     pools.push(p);
     await p.start(clientRowFor(bot));
     await p.start(clientRowFor(session));

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
-import type { Daemon } from "../../packages/host/src/daemon.js";
+import type { Daemon, DaemonOptions } from "../../packages/host/src/daemon.js";
 import type { ClientRow, InstanceRow } from "../../packages/host/src/store/types.js";
 import { waitFor } from "./synapse.js";
 
@@ -28,6 +28,48 @@ export function pluginBundle(folder: string): Buffer {
 /** A TCP port free on 127.0.0.1 right now (for a daemon whose public_url must name its port). */
 export { freePort } from "../../packages/host/test-support/daemon-process.js";
 
+export interface DaemonConfig {
+  /** The host database, relative to the config's folder. */
+  database: string;
+  /** The API's port on 127.0.0.1: 0 for any free one, or a port that public_url then names. */
+  port: number;
+  /** server.unshared_secret ("generate" lets the daemon write one). */
+  secret: string;
+  /** Admin name → password. */
+  admins: Record<string, string>;
+  /** Homeservers the API may create bot accounts on: name → URL and registration shared secret. */
+  homeservers?: Record<string, { url: string; secret: string }>;
+  logging: { level?: string; console: "off" | "json" | "pretty"; file?: string };
+  /** The room ERROR records are posted to, and the bot account that posts them. */
+  adminRoom?: { roomId: string; client: string };
+  /** Further top-level lines (admin_room, metrics, crypto_db_pickle_key, ...). */
+  extra?: string[];
+}
+
+/** The lines of a daemon's config.yaml, as the e2e tests write it; values are quoted as JSON (YAML reads them alike). */
+export function daemonConfigLines(config: DaemonConfig): string[] {
+  const q = (value: string) => JSON.stringify(value);
+  return [
+    `database: ${q(config.database)}`,
+    "server:",
+    "  hostname: 127.0.0.1",
+    `  port: ${config.port}`,
+    ...(config.port === 0 ? [] : [`  public_url: http://127.0.0.1:${config.port}`]),
+    `  unshared_secret: ${q(config.secret)}`,
+    ...(config.homeservers
+      ? ["homeservers:", ...Object.entries(config.homeservers).flatMap(([name, hs]) => [`  ${name}:`, `    url: ${q(hs.url)}`, `    secret: ${q(hs.secret)}`])]
+      : []),
+    "admins:",
+    ...Object.entries(config.admins).map(([name, password]) => `  ${name}: ${q(password)}`),
+    "logging:",
+    ...(config.logging.level ? [`  level: ${config.logging.level}`] : []),
+    `  console: ${config.logging.console}`,
+    ...(config.logging.file ? [`  file: ${q(config.logging.file)}`] : []),
+    ...(config.adminRoom ? ["admin_room:", `  room_id: ${q(config.adminRoom.roomId)}`, `  client: ${q(config.adminRoom.client)}`] : []),
+    ...(config.extra ?? []),
+  ];
+}
+
 export interface TempConfig {
   /** The temporary folder; the caller removes it. */
   dir: string;
@@ -44,14 +86,18 @@ export function writeTempConfig(prefix: string, lines: string[]): TempConfig {
 }
 
 /**
- * writeTempConfig, then the Daemon started in-process on that config. The caller stops the
- * daemon and removes `dir`; if the start fails, the folder is removed here.
+ * writeTempConfig, then the Daemon started in-process on that config (with `options`). The caller
+ * stops the daemon and removes `dir`; if the start fails, the folder is removed here.
  */
-export async function startTempDaemon(prefix: string, configLines: string[]): Promise<TempConfig & { daemon: Daemon }> {
+export async function startTempDaemon(
+  prefix: string,
+  configLines: string[],
+  options: Omit<DaemonOptions, "configPath"> = {},
+): Promise<TempConfig & { daemon: Daemon }> {
   // Loaded here, not at the top: tests that run the built daemon as a child need none of it.
   const { Daemon } = await import("../../packages/host/src/daemon.js");
   const temp = writeTempConfig(prefix, configLines);
-  const daemon = new Daemon({ configPath: temp.configPath });
+  const daemon = new Daemon({ ...options, configPath: temp.configPath });
   try {
     await daemon.start();
   } catch (err) {

@@ -1,23 +1,19 @@
-// The daemon: config → logging → store → plugin registry → bot accounts → instances → API.
-// start() brings them up in that order; stop() takes them down in reverse, each step bounded,
-// so SIGINT/SIGTERM ends the process within 5 s with the databases closed.
-import { mkdirSync } from "node:fs";
+// The daemon: config → logging → the host (createHost: store, plugin registry, bot accounts,
+// instances, API) → start. stop() takes them down in reverse, each step bounded, so
+// SIGINT/SIGTERM ends the process within 5 s with the databases closed.
 import path from "node:path";
 import type { Logger } from "pino";
-import { API_PREFIX, startApiServer, type ApiServer } from "./api/index.js";
-// Not bundles/index.js: that loads the bundle reader, which only the check thread runs.
-import { PluginRegistry } from "./bundles/plugin-registry.js";
-import { InstanceDatabaseFiles, InstanceSupervisor } from "./instances/index.js";
+import { API_PREFIX, type ApiServer } from "./api/index.js";
+import type { PluginRegistry } from "./bundles/plugin-registry.js";
+import type { InstanceSupervisor } from "./instances/index.js";
 import { loadConfig, type BotyardConfig, type LoadedConfig, type LoadOptions } from "./config/index.js";
-import { AdminNoticePoster } from "./logging/admin-notices.js";
-import { DEFAULT_NOTIFICATION_LEVEL, levelnoOf } from "./logging/notification-level.js";
+import { createHost, type FullHostOptions, type Host } from "./host.js";
 import { componentLogger, createLogging, type Logging, type LoggingOptions } from "./logging/index.js";
-import { ClientPool } from "./matrix/index.js";
+import type { ClientPool } from "./matrix/index.js";
 import { assertPortFree, takeDataLock, type DataLock } from "./startup-guard.js";
+import { stopWithin } from "./stop-within.js";
 import type { HostMetrics } from "./metrics/host-metrics.js";
-import type { MetricsListener } from "./metrics/metrics-server.js";
-import { assertDatabaseWhole, HostStore } from "./store/index.js";
-import { loadOrCreatePickleKey } from "./matrix/crypto/crypto-store.js";
+import { assertDatabaseWhole, type HostStore } from "./store/index.js";
 import { hostVersion } from "./version.js";
 import { closeCheckThreads } from "./workers/bounded-checks.js";
 
@@ -29,6 +25,8 @@ export interface DaemonOptions {
   load?: LoadOptions;
   /** Passed to createLogging (e.g. a console collector in tests). */
   logging?: Pick<LoggingOptions, "console" | "ringCapacity">;
+  /** Passed to createHost (e.g. a test that records the room events the instances get). */
+  roomEvents?: FullHostOptions["roomEvents"];
 }
 
 /** Time budget of each shutdown step; together under 5 s. */
@@ -46,9 +44,8 @@ export class Daemon {
   api: ApiServer | null = null;
   /** The Prometheus metrics, when `metrics.enabled`. */
   metrics: HostMetrics | null = null;
-  private metricsListener: MetricsListener | null = null;
+  private host: Host | null = null;
   private log!: Logger;
-  private adminNotices: AdminNoticePoster | null = null;
   private lock: DataLock | null = null;
   private state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
   private stopping: Promise<void> | null = null;
@@ -74,113 +71,20 @@ export class Daemon {
     this.log.info({ config: this.loaded.path, version }, "botyard starting");
     for (const note of this.loaded.notes) this.log[note.level](note.message);
 
-    for (const dir of [
-      config.plugin_directories.upload,
-      ...config.plugin_directories.load,
-      config.plugin_databases.sqlite,
-      ...(config.plugin_directories.trash ? [config.plugin_directories.trash] : []),
-    ]) {
-      // Bundles, databases and trash hold the bots' data: private to the user.
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-    }
-
-    this.store = HostStore.open(config.database);
-    for (const client of this.store.listClients()) this.logging.addSecret(client.access_token);
-    this.store.onClientStored((row) => this.logging.addSecret(row.access_token));
-    this.log.info({ database: config.database }, "host database open");
-
-    this.registry = new PluginRegistry({
-      records: this.store,
-      uploadDir: config.plugin_directories.upload,
-      loadDirs: config.plugin_directories.load,
-      trashDir: config.plugin_directories.trash,
-      codeDir: path.join(path.dirname(config.database), "plugin-code"),
-      logger: this.logging.logger,
-      hostVersion: version,
-    });
-    if (config.metrics.enabled) {
-      // prom-client loads only when metrics are on.
-      const { HostMetrics } = await import("./metrics/host-metrics.js");
-      const databases = new InstanceDatabaseFiles(config.plugin_databases.sqlite);
-      this.metrics = new HostMetrics(version, {
-        bots: () => this.store.listClients().map((row) => ({ id: row.id, enabled: row.enabled, syncing: this.clients.status(row.id).sync_ok })),
-        instances: () =>
-          this.store.listInstances().map((row) => ({
-            id: row.id,
-            plugin: row.type,
-            state: this.supervisor.status(row.id).state,
-            databasePath: row.database_engine === "sqlite" ? databases.pathOf(row.id) : null,
-          })),
-        workerMetrics: () => this.supervisor.workerMetrics(),
-      });
-    }
-    const metrics = this.metrics ?? undefined;
-    this.clients = new ClientPool({
-      logger: this.logging.logger,
-      rows: this.store,
-      metrics,
-      encryption: config.encryption.enabled
-        ? { storeDir: config.encryption.store, pickleKey: config.encryption.pickle_key ?? loadOrCreatePickleKey(config.encryption.store) }
-        : null,
-    });
-    this.supervisor = new InstanceSupervisor({
-      records: this.store,
-      plugins: this.registry,
-      clients: this.clients,
-      logger: this.logging.logger,
-      databaseDir: config.plugin_databases.sqlite,
-      webappBaseUrl: config.server.public_url + config.server.plugin_base_path,
-      maxMemoryBytes: config.workers.max_memory_mb * 2 ** 20,
-      maxWebResponseBytes: config.workers.max_web_response_mb * 2 ** 20,
-      // Shutdown must finish within 5 s; a plugin gets 2 s for its stop().
-      stopTimeoutMs: 2_000,
-      metrics,
-    });
-    if (metrics) {
-      this.supervisor.on("restartScheduled", (info) => {
-        for (const id of info.instanceIds) metrics.instanceRestarted(id, info.cause);
-      });
-    }
-    this.clients.attachSink(this.supervisor);
-
-    await this.registry.loadAll();
-    // Listen before the bot accounts start: a slow homeserver must not keep the API down.
-    this.api = await startApiServer({
-      config,
-      store: this.store,
+    // Listens before the bot accounts start: a slow homeserver must not keep the API down.
+    const host = (this.host = await createHost(config, {
       logging: this.logging,
-      registry: this.registry,
-      supervisor: this.supervisor,
-      clients: this.clients,
-      version,
-      metrics: this.metrics,
-      startedAt,
-    });
-    if (this.metrics && config.metrics.listen) {
-      const { startMetricsListener } = await import("./metrics/metrics-server.js");
-      this.metricsListener = await startMetricsListener(config.metrics.listen, config.metrics.path, config.metrics.secret, this.metrics);
-      this.log.info(`metrics on http://${config.metrics.listen.hostname}:${this.metricsListener.port}${config.metrics.path}`);
-    }
-    await this.clients.startAll();
-    await this.supervisor.startAll();
-
-    if (config.admin_room) {
-      this.adminNotices = new AdminNoticePoster({
-        ring: this.logging.ring,
-        caller: this.clients,
-        target: config.admin_room,
-        instanceLevel: (id) => {
-          const row = this.store.getInstance(id);
-          return row ? levelnoOf(row.error_notification_level ?? DEFAULT_NOTIFICATION_LEVEL) : undefined;
-        },
-        onPostError: (err) =>
-          this.log.warn({ err: err instanceof Error ? err.message : String(err) }, "could not post to the admin room"),
-      });
-      this.adminNotices.start();
-    }
+      api: { startedAt },
+      roomEvents: this.options.roomEvents,
+      // Shutdown must finish within 5 s; a plugin gets 2 s for its stop().
+      supervisor: { stopTimeoutMs: 2_000 },
+      stopBudgetsMs: STOP_BUDGET_MS,
+    }));
+    ({ store: this.store, registry: this.registry, clients: this.clients, supervisor: this.supervisor, metrics: this.metrics, api: this.api } = host);
+    await host.start();
 
     this.state = "running";
-    this.log.info({ port: this.api.port }, `botyard running on http://${config.server.hostname}:${this.api.port}/ (management API: ${API_PREFIX})`);
+    this.log.info({ port: this.api?.port }, `botyard running on http://${config.server.hostname}:${this.api?.port}/ (management API: ${API_PREFIX})`);
   }
 
   /** Stops everything that started; safe to call in any state and more than once. */
@@ -197,32 +101,11 @@ export class Daemon {
       return;
     }
     this.log?.info("botyard stopping");
-    if (this.api) await this.bounded("management API", this.api.close(), STOP_BUDGET_MS.api);
-    if (this.metricsListener) await this.bounded("metrics listener", this.metricsListener.close(), 300);
-    if (this.supervisor) await this.bounded("instances", this.supervisor.stopAll(), STOP_BUDGET_MS.instances);
-    await this.bounded("check threads", closeCheckThreads(), 300);
-    if (this.adminNotices) await this.bounded("admin notices", this.adminNotices.stop(), 300);
-    if (this.clients) await this.bounded("bot accounts", this.clients.stopAll(), STOP_BUDGET_MS.clients);
-    this.store?.close();
+    await this.host?.close();
+    await stopWithin(this.log, "check threads", closeCheckThreads(), 300);
     this.log?.info("botyard stopped");
     this.logging?.close();
     this.lock?.release();
     this.state = "stopped";
-  }
-
-  /** Waits for `work` at most `ms`; a step that overruns is logged and left behind. */
-  private async bounded(what: string, work: Promise<unknown>, ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), ms);
-    });
-    try {
-      const result = await Promise.race([work.then(() => "done" as const), timeout]);
-      if (result === "timeout") this.log?.warn(`stopping ${what} took longer than ${ms} ms; going on`);
-    } catch (err) {
-      this.log?.error({ err }, `error while stopping ${what}`);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }

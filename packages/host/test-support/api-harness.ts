@@ -1,23 +1,26 @@
-// A management API on a temporary folder with the real modules: HostStore, logging (LogRing),
-// PluginRegistry, InstanceSupervisor, ClientPool, listening on a free loopback port.
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+// A management API on a temporary folder with the real modules (createHost: HostStore, logging
+// with its LogRing, PluginRegistry, ClientPool, InstanceSupervisor), on a free loopback port.
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import bcrypt from "bcryptjs";
-import { startApiServer, type ApiServer } from "../src/api/server.js";
+import type { ApiServer } from "../src/api/server.js";
 import type { AccountCalls, ApiLimits } from "../src/api/deps.js";
 import { TokenIssuer } from "../src/api/tokens.js";
-import { PluginRegistry } from "../src/bundles/index.js";
-import { API_FEATURES, type ApiFeature, type BotyardConfig, type HomeserverConfig } from "../src/config/index.js";
-import { InstanceSupervisor, type InstanceSupervisorOptions } from "../src/instances/index.js";
+import type { PluginRegistry } from "../src/bundles/index.js";
+import type { ApiFeature, BotyardConfig, HomeserverConfig } from "../src/config/index.js";
+import { createHost, type SupervisorTunables } from "../src/host.js";
+import type { InstanceSupervisor } from "../src/instances/index.js";
 import { createLogging, type Logging } from "../src/logging/index.js";
-import { ClientPool } from "../src/matrix/index.js";
-import { HostStore, type ClientRow } from "../src/store/index.js";
+import type { ClientPool } from "../src/matrix/index.js";
+import type { HostStore, ClientRow } from "../src/store/index.js";
+import { hostConfigIn, SERVER_SECRET } from "./host-config.js";
+
+export { SERVER_SECRET } from "./host-config.js";
 
 export const ADMIN = { username: "admin", password: "correct horse battery" };
 /** A second admin with a password (the login throttle counts per name). */
 export const OTHER_ADMIN = { username: "other", password: "staple tuna gravy" };
-export const SERVER_SECRET = "test-unshared-secret-0123456789";
 
 export interface ApiHarnessOptions {
   limits?: Partial<ApiLimits>;
@@ -27,7 +30,7 @@ export interface ApiHarnessOptions {
   trustedProxies?: string[];
   accounts?: AccountCalls;
   /** Worker limits and timeouts of the instance supervisor. */
-  supervisor?: Partial<Pick<InstanceSupervisorOptions, "maxMemoryBytes" | "memoryCheckIntervalMs" | "maxWebResponseBytes" | "webTimeoutMs">>;
+  supervisor?: Pick<SupervisorTunables, "maxMemoryBytes" | "memoryCheckIntervalMs" | "maxWebResponseBytes" | "webTimeoutMs">;
   /** The built web admin page to serve (default: the repository's web-admin/dist). */
   webAdminDir?: string;
 }
@@ -60,58 +63,22 @@ export interface ApiHarness {
 
 export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<ApiHarness> {
   const dir = await mkdtemp(join(tmpdir(), "botyard-api-"));
-  const config: BotyardConfig = {
-    database: join(dir, "botyard.db"),
-    plugin_directories: { upload: join(dir, "plugins"), load: [join(dir, "plugins")], trash: join(dir, "trash") },
-    plugin_databases: { sqlite: join(dir, "databases") },
-    server: {
-      hostname: "127.0.0.1",
-      port: 0,
-      public_url: "http://127.0.0.1:29316",
-      ui_base_path: "/_matrix/maubot",
-      plugin_base_path: "/_matrix/maubot/plugin/",
-      unshared_secret: SERVER_SECRET,
-      token_expiry: options.tokenExpiry ?? 7 * 24 * 3600,
-      trusted_proxies: options.trustedProxies ?? [],
-    },
-    homeservers: options.homeservers ?? {},
+  const config = hostConfigIn(dir, {
+    server: { token_expiry: options.tokenExpiry ?? 7 * 24 * 3600, trusted_proxies: options.trustedProxies ?? [] },
+    features: options.features,
+    homeservers: options.homeservers,
     // Cost 4 keeps the tests fast; the API does not care about the cost.
     admins: { [ADMIN.username]: bcrypt.hashSync(ADMIN.password, 4), [OTHER_ADMIN.username]: bcrypt.hashSync(OTHER_ADMIN.password, 4), nopassword: "" },
-    api_features: { ...Object.fromEntries(API_FEATURES.map((f) => [f, true])), ...options.features } as Record<ApiFeature, boolean>,
-    logging: { level: "debug", console: "off", file: null },
-    workers: { max_memory_mb: 512, max_web_response_mb: 16 },
-    admin_room: null,
-    metrics: { enabled: false, path: "/metrics", listen: null, secret: null },
-    encryption: { enabled: false, store: join(dir, "crypto"), pickle_key: null },
-  };
-  for (const d of [config.plugin_directories.upload, config.plugin_databases.sqlite, config.plugin_directories.trash!]) await mkdir(d, { recursive: true });
+  });
   const logging = createLogging(config.logging);
-  const store = HostStore.open(config.database);
-  const registry = new PluginRegistry({
-    records: store,
-    uploadDir: config.plugin_directories.upload,
-    loadDirs: config.plugin_directories.load,
-    trashDir: config.plugin_directories.trash,
-    codeDir: join(dir, "plugin-code"),
-    logger: logging.logger,
+  const host = await createHost(config, {
+    logging,
+    api: { port: 0, version: "0.1.0-test", limits: options.limits, accounts: options.accounts, webAdminDir: options.webAdminDir },
+    supervisor: { stopTimeoutMs: 2_000, ...options.supervisor },
   });
-  await registry.loadAll();
-  const clients = new ClientPool({ logger: logging.logger, rows: store });
-  const supervisor = new InstanceSupervisor({
-    records: store,
-    plugins: registry,
-    clients,
-    logger: logging.logger,
-    databaseDir: config.plugin_databases.sqlite,
-    webappBaseUrl: config.server.public_url + config.server.plugin_base_path,
-    stopTimeoutMs: 2_000,
-    ...options.supervisor,
-  });
-  clients.attachSink(supervisor);
-  const server = await startApiServer(
-    { config, store, logging, registry, supervisor, clients, version: "0.1.0-test", limits: options.limits, accounts: options.accounts, webAdminDir: options.webAdminDir },
-    { port: 0 },
-  );
+  const { store, registry, supervisor, clients } = host;
+  const server = host.api;
+  if (!server) throw new Error("createHost was asked for the API and did not listen");
   const base = `http://127.0.0.1:${server.port}`;
 
   const request: ApiHarness["request"] = async (method, path, opts = {}) => {
@@ -156,10 +123,7 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
       return row;
     },
     async close() {
-      await server.close();
-      await supervisor.stopAll();
-      await clients.stopAll();
-      store.close();
+      await host.close();
       logging.close();
       await rm(dir, { recursive: true, force: true });
     },

@@ -1,13 +1,15 @@
-// A registry and supervisor on a temporary folder with the real HostStore, a recording
-// ClientCaller and a pino logger whose records the test can read.
+// A registry and supervisor on a temporary folder (createHost with the real HostStore), a
+// recording ClientCaller instead of bot accounts, and a pino logger whose records the test can read.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
-import { PluginRegistry } from "../src/bundles/plugin-registry.js";
-import { InstanceSupervisor, type InstanceSupervisorOptions } from "../src/instances/instance-supervisor.js";
-import { HostStore } from "../src/store/host-store.js";
+import type { PluginRegistry } from "../src/bundles/plugin-registry.js";
+import { createHost, type SupervisorTunables } from "../src/host.js";
+import type { InstanceSupervisor } from "../src/instances/instance-supervisor.js";
+import type { HostStore } from "../src/store/host-store.js";
 import type { ClientRow, InstanceRow, InstanceState } from "../src/store/types.js";
+import { hostConfigIn } from "./host-config.js";
 import { RecordingClientCaller } from "./plugin-fixtures.js";
 
 export interface TestHost {
@@ -25,26 +27,14 @@ export interface TestHost {
   close(): Promise<void>;
 }
 
-export async function createTestHost(options: Partial<InstanceSupervisorOptions> = {}): Promise<TestHost> {
+export async function createTestHost(options: SupervisorTunables = {}): Promise<TestHost> {
   const dir = await mkdtemp(join(tmpdir(), "botyard-instances-"));
-  const dirs = { upload: join(dir, "plugins"), trash: join(dir, "trash"), code: join(dir, "code"), databases: join(dir, "databases") };
-  const { mkdir } = await import("node:fs/promises");
-  await mkdir(dirs.databases, { recursive: true });
-  const store = HostStore.open(join(dir, "host.db"));
+  const config = hostConfigIn(dir);
+  const dirs = { upload: config.plugin_directories.upload, trash: join(dir, "trash"), code: join(dir, "plugin-code"), databases: config.plugin_databases.sqlite };
   const logs: Array<Record<string, unknown>> = [];
   const logger = pino({ level: "trace" }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
-  const registry = new PluginRegistry({ records: store, uploadDir: dirs.upload, loadDirs: [dirs.upload], trashDir: dirs.trash, codeDir: dirs.code, logger });
-  await registry.loadAll();
-  const clients = new RecordingClientCaller();
-  const supervisor = new InstanceSupervisor({
-    records: store,
-    plugins: registry,
-    clients,
-    logger,
-    databaseDir: dirs.databases,
-    webappBaseUrl: "http://127.0.0.1:29316/_matrix/maubot/plugin/",
-    ...options,
-  });
+  const host = await createHost(config, { logging: { logger }, matrix: new RecordingClientCaller(), supervisor: options });
+  const { store, registry, supervisor, clients } = host;
   const waitForState = (id: string, state: InstanceState, timeoutMs = 15_000) =>
     new Promise<void>((resolve, reject) => {
       if (supervisor.status(id).state === state) return resolve();
@@ -80,8 +70,7 @@ export async function createTestHost(options: Partial<InstanceSupervisorOptions>
     },
     waitForState,
     async close() {
-      await supervisor.stopAll();
-      store.close();
+      await host.close();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -54,6 +54,8 @@ export interface PluginRegistryOptions {
   codeDir: string;
   logger: Logger;
   hostVersion?: string;
+  /** The instances of the plugins, stopped and started again around a replacement. */
+  instances: PluginInstanceHost;
 }
 
 export interface InstallOptions {
@@ -65,18 +67,12 @@ export interface InstallOptions {
 
 export class PluginRegistry {
   private readonly plugins = new Map<string, LoadedPlugin>();
-  private instanceHost: PluginInstanceHost | null = null;
   /** Installs, deletes and reloads run one at a time. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly log: Logger;
 
   constructor(private readonly options: PluginRegistryOptions) {
     this.log = componentLogger(options.logger, "loader");
-  }
-
-  /** Called by InstanceSupervisor so replacements can stop and restart instances. */
-  attachInstances(host: PluginInstanceHost): void {
-    this.instanceHost = host;
   }
 
   list(): LoadedPlugin[] {
@@ -220,10 +216,10 @@ export class PluginRegistry {
   }
 
   private async replace(old: LoadedPlugin, next: LoadedPlugin, { trashOld }: { trashOld: boolean }): Promise<void> {
-    const host = this.instanceHost;
-    const running = host ? await host.suspendPlugin(old.id) : [];
+    const host = this.options.instances;
+    const running = await host.suspendPlugin(old.id);
     this.plugins.set(old.id, next);
-    const failures = host ? await host.resumePlugin(old.id, running) : [];
+    const failures = await host.resumePlugin(old.id, running);
     if (failures.length === 0) {
       await this.options.records.putPlugin(rowOf(next));
       if (trashOld && resolve(old.path) !== resolve(next.path)) await trashFile(old.path, "update", this.options.trashDir);
@@ -232,11 +228,11 @@ export class PluginRegistry {
       return;
     }
     // Roll back: the new version never becomes visible on disk or in the store.
-    if (host) await host.suspendPlugin(old.id);
+    await host.suspendPlugin(old.id);
     this.plugins.set(old.id, old);
     if (resolve(old.path) !== resolve(next.path)) await rm(next.path, { force: true });
     await removeExtracted(next.codeDir);
-    const restored = host ? await host.resumePlugin(old.id, running) : [];
+    const restored = await host.resumePlugin(old.id, running);
     const detail = failures.map((f) => `${f.instanceId}: ${f.error}`).join("; ");
     this.log.error({ plugin: old.id, failures, restoreFailures: restored }, `new version ${next.version} of ${old.id} failed; restored ${old.version}`);
     throw new BundleError("plugin_reload_fail", `Version ${next.version} of ${old.id} was rolled back to ${old.version} because instances failed to start on it (${detail}).`);

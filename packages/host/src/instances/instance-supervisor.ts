@@ -60,7 +60,6 @@ export class InstanceSupervisor extends EventEmitter<SupervisorEvents> implement
     this.fleet.on("workerDied", (info) => this.emit("workerDied", info));
     this.fleet.on("restartScheduled", (info) => this.emit("restartScheduled", info));
     this.fleet.on("gaveUp", (info) => this.emit("gaveUp", info));
-    options.plugins.attachInstances?.(this);
   }
 
   // ---- lifecycle of all instances ----

@@ -20,7 +20,6 @@ export interface InstanceRecords {
 /** Where loaded plugins come from (PluginRegistry). */
 export interface PluginSource {
   get(id: string): LoadedPlugin | undefined;
-  attachInstances?(host: PluginInstanceHost): void;
 }
 
 /** What InstanceSupervisor.update may change. */

@@ -28,8 +28,11 @@ export interface ClientRowSource {
 
 export interface ClientPoolOptions {
   logger: Logger;
-  /** Receives room events; can also be attached later with attachSink (the supervisor needs the pool first). */
-  sink?: RoomEventSink;
+  /**
+   * Receives the room events (the instances; createHost hands it a forwarder, since the supervisor
+   * is built after the pool). null: a pool only for calls, whose room events nobody receives.
+   */
+  sink: RoomEventSink | null;
   rows?: ClientRowSource;
   /** Timeline events per room in each sync response (default 10). */
   timelineLimit?: number;
@@ -57,15 +60,11 @@ const STOPPED: ClientStatus = {
 
 export class ClientPool implements ClientCaller {
   private readonly clients = new Map<string, BotClient>();
-  private sink: RoomEventSink | null;
+  private readonly sink: RoomEventSink | null;
 
   constructor(private readonly options: ClientPoolOptions) {
-    this.sink = options.sink ?? null;
+    this.sink = options.sink;
     quietSdkRootLogger();
-  }
-
-  attachSink(sink: RoomEventSink): void {
-    this.sink = sink;
   }
 
   /** Starts every enabled client row. Does not wait for homeservers that are down. */
