@@ -7,7 +7,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HS_URL, randomLocalpart, sharedSecret, waitFor } from "./support/synapse.js";
-import { REPO_ROOT as repoRoot, freePort, writeTempConfig } from "./support/daemon.js";
+import { REPO_ROOT as repoRoot, freePort, writeTempConfig, daemonConfigLines } from "./support/daemon.js";
 
 const mainJs = path.join(repoRoot, "packages/host/dist/main.js");
 const bundle = path.join(repoRoot, "build/plugins/echo-v0.1.0.mbp");
@@ -34,22 +34,17 @@ describe("the README's curl walkthrough against a daemon on real Synapse", () =>
     if (!existsSync(bundle)) throw new Error(`${bundle} is missing; run npm run build first`);
     port = await freePort();
     let configPath: string;
-    ({ dir, configPath } = writeTempConfig("botyard-walkthrough-", [
-      "database: ./botyard.db",
-      "server:",
-      "  hostname: 127.0.0.1",
-      `  port: ${port}`,
-      `  public_url: http://127.0.0.1:${port}`,
-      "  unshared_secret: generate",
-      "homeservers:",
-      "  local:",
-      `    url: ${HS_URL}`,
-      `    secret: ${JSON.stringify(sharedSecret())}`,
-      "admins:",
-      `  walker: ${JSON.stringify(password)}`,
-      "logging:",
-      "  console: json",
-    ]));
+    ({ dir, configPath } = writeTempConfig(
+      "botyard-walkthrough-",
+      daemonConfigLines({
+        database: "./botyard.db",
+        port,
+        secret: "generate",
+        homeservers: { local: { url: HS_URL, secret: sharedSecret() } },
+        admins: { walker: password },
+        logging: { console: "json" },
+      }),
+    ));
     daemon = spawn(process.execPath, [mainJs, "start", "-c", configPath], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
     daemon.stdout!.on("data", (d: Buffer) => (daemonOutput += d.toString()));
     daemon.stderr!.on("data", (d: Buffer) => (daemonOutput += d.toString()));

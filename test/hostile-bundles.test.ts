@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, freePort, writeTempConfig } from "./support/daemon.js";
+import { REPO_ROOT, freePort, writeTempConfig, daemonConfigLines } from "./support/daemon.js";
 import { waitFor } from "./support/synapse.js";
 import { hostileCorpus } from "./hostile/bundles.js";
 
@@ -59,18 +59,10 @@ describe("hostile bundles against a running daemon", () => {
     if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing; run npm run build first`);
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    ({ dir: dataDir } = writeTempConfig("botyard-hostile-", [
-      "database: ./botyard.db",
-      "server:",
-      "  hostname: 127.0.0.1",
-      `  port: ${port}`,
-      `  public_url: ${base}`,
-      "  unshared_secret: generate",
-      "admins:",
-      `  admin: ${JSON.stringify(password)}`,
-      "logging:",
-      "  console: json",
-    ]));
+    ({ dir: dataDir } = writeTempConfig(
+      "botyard-hostile-",
+      daemonConfigLines({ database: "./botyard.db", port, secret: "generate", admins: { admin: password }, logging: { console: "json" } }),
+    ));
     daemon = spawn(process.execPath, [mainJs, "start", "-c", path.join(dataDir, "config.yaml")], { cwd: dataDir, stdio: ["ignore", "pipe", "pipe"] });
     pid = daemon.pid!;
     daemon.stdout!.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));

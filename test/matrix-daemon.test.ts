@@ -7,7 +7,7 @@ import AdmZip from "adm-zip";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Daemon } from "../packages/host/src/daemon.js";
 import { HS_URL, TestUser, clientRowFor, isReplyTo, registerUser, waitFor, type TestAccount } from "./support/synapse.js";
-import { addClient, echoInstance as instance, runEchoInstance, startTempDaemon } from "./support/daemon.js";
+import { addClient, echoInstance as instance, runEchoInstance, startTempDaemon, daemonConfigLines } from "./support/daemon.js";
 
 /** A bundle whose plugin throws in start(), built by hand (a plain class is a valid PluginRuntime). */
 function failingBundle(): Buffer {
@@ -41,20 +41,17 @@ describe("the daemon with echo instances on a real Synapse", () => {
     user = await TestUser.create("echouser");
     roomId = await user.createRoom([bot.user_id], "chat");
     adminRoom = await user.createRoom([bot.user_id], "admin");
-    ({ dir, daemon } = await startTempDaemon("botyard-matrix-e2e-", [
-      "database: ./host.db",
-      "server:",
-      "  port: 0",
-      "  unshared_secret: matrix-e2e-secret-0123456789abcdef",
-      "admins:",
-      "  root: matrix-e2e-password",
-      "logging:",
-      "  level: info",
-      "  console: off",
-      "admin_room:",
-      `  room_id: "${adminRoom}"`,
-      `  client: "${bot.user_id}"`,
-    ]));
+    ({ dir, daemon } = await startTempDaemon(
+      "botyard-matrix-e2e-",
+      daemonConfigLines({
+        database: "./host.db",
+        port: 0,
+        secret: "matrix-e2e-secret-0123456789abcdef",
+        admins: { root: "matrix-e2e-password" },
+        logging: { level: "info", console: "off" },
+        adminRoom: { roomId: adminRoom, client: bot.user_id },
+      }),
+    ));
     expect(await addClient(daemon, clientRowFor(bot, HS_URL, { displayname: "Echo Bot" }))).toBe(true);
     await user.waitForJoin(roomId, bot.user_id);
     await user.waitForJoin(adminRoom, bot.user_id);

@@ -13,7 +13,7 @@ import type { EncryptedFile, MatrixEvent } from "@botyard/sdk";
 import type { Daemon } from "../packages/host/src/daemon.js";
 import { MediaServer, makeFixtures } from "../plugins/media-links/test/media-server.js";
 import { HS_URL, TestUser, clientRowFor, isReplyTo, registerUser, waitFor, type TestAccount } from "./support/synapse.js";
-import { addClient, pluginBundle, startTempDaemon } from "./support/daemon.js";
+import { addClient, pluginBundle, startTempDaemon, daemonConfigLines } from "./support/daemon.js";
 
 describe("media links on a real Synapse", () => {
   let dir: string;
@@ -54,20 +54,17 @@ describe("media links on a real Synapse", () => {
     burstRoom = await user.createRoom([bot.user_id], "burst");
     adminRoom = await user.createRoom([bot.user_id], "admin");
     encryptedRoom = await user.createEncryptedRoom([bot.user_id]);
-    ({ dir, daemon } = await startTempDaemon("botyard-media-e2e-", [
-      "database: ./host.db",
-      "server:",
-      "  port: 0",
-      "  unshared_secret: media-e2e-secret-0123456789abcdef",
-      "admins:",
-      "  root: media-e2e-password",
-      "logging:",
-      "  level: info",
-      "  console: off",
-      "admin_room:",
-      `  room_id: "${adminRoom}"`,
-      `  client: "${bot.user_id}"`,
-    ]));
+    ({ dir, daemon } = await startTempDaemon(
+      "botyard-media-e2e-",
+      daemonConfigLines({
+        database: "./host.db",
+        port: 0,
+        secret: "media-e2e-secret-0123456789abcdef",
+        admins: { root: "media-e2e-password" },
+        logging: { level: "info", console: "off" },
+        adminRoom: { roomId: adminRoom, client: bot.user_id },
+      }),
+    ));
     expect(await addClient(daemon, clientRowFor(bot, HS_URL, { displayname: "Media Bot" }))).toBe(true);
     for (const room of [roomId, burstRoom, adminRoom, encryptedRoom]) await user.waitForJoin(room, bot.user_id);
     await daemon.registry.install(pluginBundle("media-links"), { allowOverride: true });

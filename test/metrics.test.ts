@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Daemon } from "../packages/host/src/daemon.js";
 import { makeBundle, testManifest } from "../packages/host/test-support/plugin-fixtures.js";
 import { HS_URL, TestUser, clientRowFor, isReplyTo, registerUser, waitFor, type TestAccount } from "./support/synapse.js";
-import { REPO_ROOT, addClient, freePort, pluginBundle, startTempDaemon } from "./support/daemon.js";
+import { REPO_ROOT, addClient, freePort, pluginBundle, startTempDaemon, daemonConfigLines } from "./support/daemon.js";
 
 const SECRET = "metrics-bearer-secret-0123456789";
 const API = "/_matrix/maubot/v1";
@@ -51,21 +51,17 @@ describe("metrics for Prometheus", () => {
     user = await TestUser.create("metricsfan");
     roomId = await user.createRoom([bot.user_id], "metrics");
     const port = await freePort();
-    ({ dir, daemon } = await startTempDaemon("botyard-metrics-", [
-      "database: ./host.db",
-      "server:",
-      "  hostname: 127.0.0.1",
-      `  port: ${port}`,
-      `  public_url: http://127.0.0.1:${port}`,
-      "  unshared_secret: metrics-e2e-secret-0123456789abcdef",
-      "admins:",
-      "  root: metrics-e2e-password",
-      "logging:",
-      "  console: off",
-      "metrics:",
-      "  enabled: true",
-      `  secret: ${SECRET}`,
-    ]));
+    ({ dir, daemon } = await startTempDaemon(
+      "botyard-metrics-",
+      daemonConfigLines({
+        database: "./host.db",
+        port,
+        secret: "metrics-e2e-secret-0123456789abcdef",
+        admins: { root: "metrics-e2e-password" },
+        logging: { console: "off" },
+        extra: ["metrics:", "  enabled: true", `  secret: ${SECRET}`],
+      }),
+    ));
     base = `http://127.0.0.1:${port}`;
     expect(await addClient(daemon, clientRowFor(bot, HS_URL))).toBe(true);
     await user.waitForJoin(roomId, bot.user_id);

@@ -6,7 +6,7 @@ import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Daemon } from "../packages/host/src/daemon.js";
 import { HS_URL, TestUser, clientRowFor, isReplyTo, registerUser, waitFor, type TestAccount } from "./support/synapse.js";
-import { addClient, freePort, pluginBundle, startTempDaemon } from "./support/daemon.js";
+import { addClient, freePort, pluginBundle, startTempDaemon, daemonConfigLines } from "./support/daemon.js";
 import { OwncastSim, sendWebhook } from "./owncast/sim.js";
 
 describe("Owncast Sentry on a real Synapse", () => {
@@ -25,19 +25,16 @@ describe("Owncast Sentry on a real Synapse", () => {
     user = await TestUser.create("streamfan");
     roomId = await user.createRoom([bot.user_id], "streams");
     const apiPort = await freePort();
-    ({ dir, daemon } = await startTempDaemon("botyard-owncast-e2e-", [
-      "database: ./host.db",
-      "server:",
-      "  hostname: 127.0.0.1",
-      `  port: ${apiPort}`,
-      `  public_url: http://127.0.0.1:${apiPort}`,
-      "  unshared_secret: owncast-e2e-secret-0123456789abcdef",
-      "admins:",
-      "  root: owncast-e2e-password",
-      "logging:",
-      "  level: info",
-      "  console: off",
-    ]));
+    ({ dir, daemon } = await startTempDaemon(
+      "botyard-owncast-e2e-",
+      daemonConfigLines({
+        database: "./host.db",
+        port: apiPort,
+        secret: "owncast-e2e-secret-0123456789abcdef",
+        admins: { root: "owncast-e2e-password" },
+        logging: { level: "info", console: "off" },
+      }),
+    ));
     expect(await addClient(daemon, clientRowFor(bot, HS_URL, { displayname: "Owncast Sentry" }))).toBe(true);
     await user.waitForJoin(roomId, bot.user_id);
     await daemon.registry.install(pluginBundle("owncast-sentry"), { allowOverride: true });

@@ -10,7 +10,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Daemon } from "../packages/host/src/daemon.js";
 import type { InstanceJson } from "../packages/host/src/api/types.js";
-import { freePort, pluginBundle, startTempDaemon } from "./support/daemon.js";
+import { freePort, pluginBundle, startTempDaemon, daemonConfigLines } from "./support/daemon.js";
 import { HS_URL, randomLocalpart, sharedSecret } from "./support/synapse.js";
 import { cspViolations, launchChromium, screenshot, seriousViolations, watchCspViolations } from "./web-admin/browser.js";
 
@@ -37,23 +37,17 @@ async function apiGet<T>(path: string): Promise<T> {
 
 beforeAll(async () => {
   const port = await freePort();
-  ({ dir, daemon } = await startTempDaemon("botyard-web-admin-", [
-    "database: ./host.db",
-    "server:",
-    "  hostname: 127.0.0.1",
-    `  port: ${port}`,
-    `  public_url: http://127.0.0.1:${port}`,
-    "  unshared_secret: web-admin-e2e-secret-0123456789abcdef",
-    "admins:",
-    `  root: ${PASSWORD}`,
-    "homeservers:",
-    "  test:",
-    `    url: ${HS_URL}`,
-    `    secret: ${sharedSecret()}`,
-    "logging:",
-    "  level: info",
-    "  console: off",
-  ]));
+  ({ dir, daemon } = await startTempDaemon(
+    "botyard-web-admin-",
+    daemonConfigLines({
+      database: "./host.db",
+      port,
+      secret: "web-admin-e2e-secret-0123456789abcdef",
+      admins: { root: PASSWORD },
+      homeservers: { test: { url: HS_URL, secret: sharedSecret() } },
+      logging: { level: "info", console: "off" },
+    }),
+  ));
   base = `http://127.0.0.1:${port}/_matrix/maubot/`;
   const login = await fetch(`${base}v1/auth/login`, { method: "POST", body: JSON.stringify({ username: "root", password: PASSWORD }) });
   adminToken = ((await login.json()) as { token: string }).token;
