@@ -95,14 +95,16 @@ function configAjv(schema: Record<string, unknown>): Ajv {
   return ajv as Ajv;
 }
 
-/** Reads base-config.yaml and the schema, and checks one against the other. */
+/** Reads base-config.yaml and the schema, and checks one against the other (as the host will). */
 function checkConfig(dir: string, manifest: SourceManifest, files: Map<string, Buffer>): void {
-  if (!manifest.config) return;
-  const basePath = join(dir, "base-config.yaml");
-  if (!existsSync(basePath)) throw new BuildError("maubot.yaml says config: true but the folder has no base-config.yaml");
-  const base = readYamlFile(basePath, "base-config.yaml") ?? {};
-  if (typeof base !== "object" || Array.isArray(base)) throw new BuildError("base-config.yaml must be a mapping");
-  files.set("base-config.yaml", readFileSync(basePath));
+  let base: unknown;
+  if (manifest.config) {
+    const basePath = join(dir, "base-config.yaml");
+    if (!existsSync(basePath)) throw new BuildError("maubot.yaml says config: true but the folder has no base-config.yaml");
+    base = readYamlFile(basePath, "base-config.yaml") ?? {};
+    if (typeof base !== "object" || Array.isArray(base)) throw new BuildError("base-config.yaml must be a mapping");
+    files.set("base-config.yaml", readFileSync(basePath));
+  }
 
   let schema: unknown = manifest.config_schema;
   if (typeof schema === "string") {
@@ -120,7 +122,7 @@ function checkConfig(dir: string, manifest: SourceManifest, files: Map<string, B
   } catch (err) {
     throw new BuildError(`config_schema is not a valid JSON Schema: ${(err as Error).message}`);
   }
-  if (!check(base)) {
+  if (base !== undefined && !check(base)) {
     const problems = (check.errors ?? []).map((e) => `${e.instancePath || "(root)"} ${e.message ?? "is invalid"}`);
     throw new BuildError(`base-config.yaml does not satisfy config_schema: ${problems.join("; ")}`);
   }

@@ -1,9 +1,9 @@
 // The source `maubot.yaml` of a plugin folder, checked before anything is built so an author
-// sees every mistake with the field it concerns. The host checks the built bundle again
-// (packages/host/src/bundles); the field rules both apply come from @botyard/sdk/manifest, and
-// the source-side ones are added here.
+// sees every mistake with the field it concerns. The rules are @botyard/sdk/manifest's, the ones
+// the host applies to the built bundle (packages/host/src/bundles/manifest.ts): what the CLI
+// accepts, the host accepts. Only `main` differs, a source file here, the bundled file there.
 
-import { SHARED_MANIFEST_FIELDS } from "@botyard/sdk/manifest";
+import { isPythonManifest, manifestRuleBreak, manifestSchema } from "@botyard/sdk/manifest";
 import { Ajv, type ErrorObject } from "ajv";
 
 export { ID_PATTERN, SEMVER_PATTERN } from "@botyard/sdk/manifest";
@@ -32,17 +32,7 @@ const KNOWN_FIELDS = new Set([
   "webapp", "extra_files", "botyard", "replaces", "maubot", "dependencies", "soft_dependencies",
 ]);
 
-const schema = {
-  type: "object",
-  required: ["id", "version", "main"],
-  properties: {
-    ...SHARED_MANIFEST_FIELDS,
-    main: { type: "string", pattern: "\\.(ts|mts|tsx|js|mjs|jsx)$" },
-  },
-  additionalProperties: true,
-} as const;
-
-const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schema);
+const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile<SourceManifest>(manifestSchema("source"));
 
 export class ManifestError extends Error {
   readonly problems: string[];
@@ -58,6 +48,7 @@ const HINTS: Record<string, string> = {
   version: "a semantic version such as 1.0.0",
   main: "the entry file, e.g. src/index.ts",
   main_class: "the exported name of the Plugin subclass (leave it out for the default export)",
+  botyard: 'a semver range of the host versions the plugin supports, such as ">=0.1 <1"',
 };
 
 function describe(err: ErrorObject): string {
@@ -71,15 +62,20 @@ function describe(err: ErrorObject): string {
   return `${field || "(root)"} ${err.message ?? "is invalid"}`;
 }
 
-/** Validates a parsed maubot.yaml; returns it typed and the warnings (unknown fields). */
+/** Validates a parsed maubot.yaml; returns it typed and the warnings (unknown fields, a schema without config). */
 export function validateSourceManifest(raw: unknown): { manifest: SourceManifest; warnings: string[] } {
-  if (raw !== null && typeof raw === "object" && !Array.isArray(raw) && "modules" in raw && !("main" in raw)) {
+  if (raw !== null && typeof raw === "object" && !Array.isArray(raw) && isPythonManifest(raw)) {
     throw new ManifestError([
       "this is a Python maubot plugin (it lists `modules`): botyard plugins are TypeScript/JavaScript with a `main` entry file",
     ]);
   }
   if (!validate(raw)) throw new ManifestError((validate.errors ?? []).map(describe));
-  const manifest = raw as SourceManifest;
+  const manifest = raw;
+  const broken = manifestRuleBreak(manifest);
+  if (broken) {
+    const field = broken.rule === "version" ? "version" : "botyard";
+    throw new ManifestError([`${field} ${JSON.stringify(broken.value)} must be ${HINTS[field]}`]);
+  }
   const warnings = Object.keys(manifest)
     .filter((k) => !KNOWN_FIELDS.has(k))
     .map((k) => `maubot.yaml: unknown field ${k} (kept as is)`);
@@ -87,7 +83,8 @@ export function validateSourceManifest(raw: unknown): { manifest: SourceManifest
     warnings.push("maubot.yaml: config is true but there is no config_schema; the host cannot validate instance configs");
   }
   if (!manifest.config && manifest.config_schema !== undefined) {
-    throw new ManifestError(["config_schema is set but config is not true"]);
+    // The host accepts it (and checks the schema): instances of the plugin just get no config.
+    warnings.push("maubot.yaml: config_schema is set but config is not true; instances get no config");
   }
   return { manifest, warnings };
 }

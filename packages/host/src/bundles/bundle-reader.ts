@@ -10,8 +10,8 @@ import semver from "semver";
 import YAML from "yaml";
 import type { Bundle } from "./bundle-info.js";
 import { BundleError } from "./bundle-error.js";
-import { type ConfigSchema, compileConfigSchema, configProblems, describeAjvErrors, schemaBoundsProblem } from "./config-schema.js";
-import { type BundleManifest, MAX_MANIFEST_BYTES, validateManifestShape } from "./manifest.js";
+import { type ConfigSchema, compileConfigSchema, configProblems, schemaBoundsProblem } from "./config-schema.js";
+import { type BundleManifest, MAX_MANIFEST_BYTES, manifestFromFields, pythonBundle } from "./manifest.js";
 import { checkMainExport } from "./module-exports.js";
 import { readZipEntries } from "./zip-entries.js";
 
@@ -50,44 +50,13 @@ export function readBundle(buffer: Buffer, options: ReadBundleOptions = {}): Bun
   } catch (err) {
     throw new BundleError("plugin_invalid", `maubot.yaml is not valid YAML: ${(err as Error).message}`);
   }
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    throw new BundleError("plugin_invalid", "maubot.yaml must be a mapping of fields (id, version, main, ...).");
-  }
-  const fields = raw as Record<string, unknown>;
-  if ("modules" in fields || ([...files.keys()].some((n) => n.endsWith(".py")) && !("main" in fields))) {
-    throw pythonBundle();
-  }
-  if (!validateManifestShape(fields)) {
-    const versionError = validateManifestShape.errors?.find((e) => e.instancePath === "/version" && e.keyword === "pattern");
-    if (versionError) throw notSemver(fields.version);
-    throw new BundleError("plugin_invalid", `maubot.yaml is invalid ${describeAjvErrors(validateManifestShape.errors)}.`);
-  }
-  const version = fields.version as string;
-  // The shared pattern is semver 2.0.0 exactly; semver itself must read it too (it orders versions).
-  if (semver.valid(version) === null) throw notSemver(version);
-  const manifest: BundleManifest = {
-    id: fields.id as string,
-    version,
-    main: fields.main as string,
-    main_class: (fields.main_class as string | undefined) ?? "default",
-    config: (fields.config as boolean | undefined) ?? false,
-    config_schema: (fields.config_schema as BundleManifest["config_schema"] | undefined) ?? null,
-    database: (fields.database as boolean | undefined) ?? false,
-    webapp: (fields.webapp as boolean | undefined) ?? false,
-    extra_files: (fields.extra_files as string[] | undefined) ?? [],
-    license: (fields.license as string | undefined) ?? "",
-    botyard: (fields.botyard as string | undefined) ?? null,
-    replaces: (fields.replaces as string[] | undefined) ?? [],
-  };
+  const manifest = manifestFromFields(raw, [...files.keys()].some((n) => n.endsWith(".py")));
 
   const mainFile = files.get(manifest.main);
   if (mainFile === undefined) {
     throw new BundleError("plugin_invalid", `maubot.yaml: main ${JSON.stringify(manifest.main)} is not a file in the bundle.`);
   }
   if (manifest.botyard !== null) {
-    if (!semver.validRange(manifest.botyard)) {
-      throw new BundleError("plugin_invalid", `maubot.yaml: botyard ${JSON.stringify(manifest.botyard)} is not a semver range (like ">=0.1 <1").`);
-    }
     const host = options.hostVersion ?? HOST_VERSION;
     if (!semver.satisfies(host, manifest.botyard, { includePrerelease: true })) {
       throw new BundleError("plugin_invalid", `The plugin supports botyard ${manifest.botyard}; this host is ${host}.`);
@@ -176,15 +145,4 @@ function resolveConfigSchema(manifest: BundleManifest, files: ReadonlyMap<string
     throw new BundleError("plugin_invalid", `config_schema file ${spec} must hold a JSON Schema object.`);
   }
   return parsed as Record<string, unknown>;
-}
-
-function notSemver(version: unknown): BundleError {
-  return new BundleError("plugin_invalid", `maubot.yaml: version ${JSON.stringify(version)} is not a semantic version (like 1.2.3, without a leading "v" or spaces).`);
-}
-
-function pythonBundle(): BundleError {
-  return new BundleError(
-    "plugin_invalid",
-    "This is a Python maubot plugin (it lists Python modules); botyard runs only JavaScript plugins built with botyard-cli and cannot run it.",
-  );
 }
