@@ -5,6 +5,7 @@
 // named, never a secret or a stack trace: the room may have members who are not operators.
 import type { AdminNotice, ClientCaller } from "../ports.js";
 import type { LogEntry } from "./log-ring.js";
+import { scrubSecretText } from "./secret-patterns.js";
 
 export interface AdminNoticeTarget {
   room_id: string;
@@ -37,20 +38,10 @@ const WARNING_LEVELNO = 30;
 const ERROR_LEVELNO = 40;
 const CRITICAL_LEVELNO = 50;
 
-/** Cuts secrets that might have slipped into a message: tokens, bearer headers, passwords in URLs. */
-export function scrubSecrets(text: string): string {
-  return text
-    .replace(/\b(syt|syl|mct|mat|sya)_[A-Za-z0-9_=-]{8,}/g, "[Redacted]")
-    .replace(/\bBearer\s+[A-Za-z0-9._~+/=-]+/gi, "Bearer [Redacted]")
-    .replace(/([?&](?:access_token|token|secret|password)=)[^&\s]+/gi, "$1[Redacted]")
-    .replace(/(\/\/[^/:@\s]+:)[^@/\s]+@/g, "$1[Redacted]@")
-    .replace(/\b(eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+)/g, "[Redacted]");
-}
-
 /** One line, no stack frames, bounded length. */
 function oneLine(text: string): string {
   const first = text.split(/\r?\n/).find((l) => l.trim() && !/^\s+at\s/.test(l)) ?? "";
-  const clean = scrubSecrets(first.trim()).replace(/\s+/g, " ");
+  const clean = scrubSecretText(first.trim()).replace(/\s+/g, " ");
   return clean.length > MAX_MESSAGE ? `${clean.slice(0, MAX_MESSAGE - 1)}…` : clean;
 }
 

@@ -1,12 +1,14 @@
 // Keeps secrets out of log output, in two layers:
 //  1. by key: any field whose name looks secret (password, token, secret, authorization, ...) is
 //     replaced at any depth of the logged object, including inside errors and their causes;
-//  2. by value: every known secret (config secrets, bot access tokens) and a few shapes of
-//     credentials (Bearer headers, access_token= query parameters) are cut out of the finished
-//     line, which also catches secrets inside messages and stack traces.
+//  2. by value: every known secret (config secrets, bot access tokens) and the shapes of
+//     credentials in secret-patterns.ts (Bearer headers, access_token= query parameters, Matrix
+//     tokens, ...) are cut out of the finished line, which also catches secrets inside messages
+//     and stack traces.
 import pino from "pino";
+import { CENSOR, scrubSecretText } from "./secret-patterns.js";
 
-export const CENSOR = "[Redacted]";
+export { CENSOR } from "./secret-patterns.js";
 
 const SECRET_KEY = /(pass(word|wd)?|secret|token|authori[sz]ation|cookie|api[-_]?key|credential|private[-_]?key)/i;
 const MAX_DEPTH = 10;
@@ -47,16 +49,6 @@ export function redactError(err: unknown): unknown {
   return redactDeep(err instanceof Error ? pino.stdSerializers.err(err) : err);
 }
 
-// Credential shapes that may sit inside free text (messages, URLs, stack traces, JSON strings).
-const TEXT_PATTERNS: Array<[RegExp, string]> = [
-  [/(Bearer\s+)[A-Za-z0-9._~+/=-]{4,}/gi, `$1${CENSOR}`],
-  [/((?:access_token|password|token|secret)=)[^&\s"'\\]+/gi, `$1${CENSOR}`],
-  [
-    /(\\?"(?:access_token|password|new_password|token|secret|registration_token|unshared_secret)\\?"\s*:\s*\\?")(?:[^"\\]|\\[^"])*(\\?")/gi,
-    `$1${CENSOR}$2`,
-  ],
-];
-
 /** Cuts known secret values and credential shapes out of serialized log lines. */
 export class SecretScrubber {
   private readonly values = new Set<string>();
@@ -81,7 +73,6 @@ export class SecretScrubber {
     for (const form of this.forms) {
       if (out.includes(form)) out = out.split(form).join(CENSOR);
     }
-    for (const [pattern, replacement] of TEXT_PATTERNS) out = out.replace(pattern, replacement);
-    return out;
+    return scrubSecretText(out);
   }
 }
