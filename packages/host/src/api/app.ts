@@ -96,8 +96,3 @@ export function buildApi(deps: ApiDeps): ApiApp {
   app.use(router.allowedMethods({ throw: true }));
   return { app, context };
 }
-
-/** The management API as a koa app (without the /logs websocket, which needs the HTTP server). */
-export function createApi(deps: ApiDeps): Koa {
-  return buildApi(deps).app;
-}
