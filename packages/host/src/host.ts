@@ -8,7 +8,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
-import type { AccountCalls, ApiLimits } from "./api/deps.js";
+import type { AccountCalls, ApiDeps, ApiLimits } from "./api/deps.js";
 import type { ApiServer } from "./api/server.js";
 import { PluginRegistry } from "./bundles/plugin-registry.js";
 import type { BotyardConfig } from "./config/types.js";
@@ -198,30 +198,7 @@ export async function createHost(config: BotyardConfig, options: FullHostOptions
 
     const ring = options.logging.ring;
     if (!options.matrix && options.api && pool && ring) {
-      const { startApiServer } = await import("./api/server.js");
-      const api = options.api;
-      parts.api = await startApiServer(
-        {
-          config,
-          store,
-          logging: { logger, ring },
-          registry,
-          supervisor,
-          clients: pool,
-          version: api.version ?? version,
-          metrics,
-          startedAt: api.startedAt,
-          webAdminDir: api.webAdminDir,
-          accounts: api.accounts,
-          limits: api.limits,
-        },
-        api.port === undefined ? {} : { port: api.port },
-      );
-      if (metrics && config.metrics.listen) {
-        const { startMetricsListener } = await import("./metrics/metrics-server.js");
-        parts.metricsListener = await startMetricsListener(config.metrics.listen, config.metrics.path, config.metrics.secret, metrics);
-        log.info(`metrics on http://${config.metrics.listen.hostname}:${parts.metricsListener.port}${config.metrics.path}`);
-      }
+      await listen(parts, options.api, { config, store, logging: { logger, ring }, registry, supervisor, clients: pool, version, metrics }, log);
     }
 
     return {
@@ -243,6 +220,22 @@ export async function createHost(config: BotyardConfig, options: FullHostOptions
     // A host that could not be built leaves nothing open behind it.
     await parts.close();
     throw err;
+  }
+}
+
+/** The management API, and the metrics on a listener of their own when `metrics.listen` says so. */
+async function listen(parts: HostParts, api: HostApiOptions, deps: ApiDeps & { metrics: HostMetrics | null }, log: Logger): Promise<void> {
+  const { startApiServer } = await import("./api/server.js");
+  const { limits, accounts, webAdminDir, startedAt } = api;
+  parts.api = await startApiServer(
+    { ...deps, version: api.version ?? deps.version, limits, accounts, webAdminDir, startedAt },
+    api.port === undefined ? {} : { port: api.port },
+  );
+  const { config, metrics } = deps;
+  if (metrics && config.metrics.listen) {
+    const { startMetricsListener } = await import("./metrics/metrics-server.js");
+    parts.metricsListener = await startMetricsListener(config.metrics.listen, config.metrics.path, config.metrics.secret, metrics);
+    log.info(`metrics on http://${config.metrics.listen.hostname}:${parts.metricsListener.port}${config.metrics.path}`);
   }
 }
 
