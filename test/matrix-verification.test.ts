@@ -12,7 +12,7 @@ import type { Daemon } from "../packages/host/src/daemon.js";
 import { loginWithPassword } from "../packages/host/src/matrix/accounts.js";
 import { cryptoStoreFile } from "../packages/host/src/matrix/crypto/crypto-store.js";
 import { HS_URL, TestUser, clientRowFor, registerUser, waitFor, type TestAccount } from "./support/synapse.js";
-import { addClient, startTempDaemon } from "./support/daemon.js";
+import { addClient, startTempDaemon, daemonConfigLines } from "./support/daemon.js";
 
 const SECRET = "verify-test-secret-0123456789abcdef";
 
@@ -46,19 +46,17 @@ describe("device verification and who gets encryption, on a real Synapse", () =>
   const storeOf = (userId: string): string => cryptoStoreFile(path.join(dir, "crypto"), userId);
 
   beforeAll(async () => {
-    ({ dir, daemon } = await startTempDaemon("botyard-verify-", [
-      "database: ./host.db",
-      "server:",
-      "  port: 0",
-      `  unshared_secret: ${SECRET}`,
-      "admins:",
-      "  root: verify-test-password",
-      "crypto_db_pickle_key: verify-test-pickle-key",
-      "logging:",
-      "  level: info",
-      "  console: off",
-      "  file: ./botyard.log",
-    ]));
+    ({ dir, daemon } = await startTempDaemon(
+      "botyard-verify-",
+      daemonConfigLines({
+        database: "./host.db",
+        port: 0,
+        secret: SECRET,
+        admins: { root: "verify-test-password" },
+        logging: { level: "info", console: "off", file: "./botyard.log" },
+        extra: ["crypto_db_pickle_key: verify-test-pickle-key"],
+      }),
+    ));
     const login = await fetch(`http://127.0.0.1:${daemon.api!.port}/_matrix/maubot/v1/auth/login`, {
       method: "POST",
       body: JSON.stringify({ secret: SECRET }),
