@@ -23,7 +23,7 @@ function service(): BotAccounts {
   store = HostStore.open(path.join(dir, "botyard.db"));
   const log = pino({ level: "silent" });
   const homeservers = { open: { url: "http://127.0.0.1:9", secret: null, registration_token: null } };
-  return new BotAccounts({ rows: store, clients: new ClientPool({ logger: log }), accounts, homeservers, log });
+  return new BotAccounts({ rows: store, clients: new ClientPool({ logger: log, sink: null }), accounts, homeservers, log });
 }
 
 async function refusal(work: Promise<unknown> | (() => unknown)): Promise<HostError> {
