@@ -7,7 +7,8 @@ import { useAction, useLoad } from "../components/hooks.js";
 import { DataTable, ErrorText, Loading, Status } from "../components/ui.js";
 
 function Result({ result, caption }: { result: QueryResult; caption: string }) {
-  if (!result.columns || !result.rows) return <p>{result.rowcount !== undefined ? `${result.rowcount} rows changed.` : "Done; no rows."}</p>;
+  // The API (as maubot's) sends no columns with an answer of no rows, so an empty table lands here too.
+  if (!result.columns || !result.rows) return <p>{result.rowcount !== undefined ? `${result.rowcount} rows changed.` : "No rows."}</p>;
   return (
     <>
       <DataTable caption={caption} columns={result.columns} rows={result.rows as unknown[][]} />
