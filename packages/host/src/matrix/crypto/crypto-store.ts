@@ -1,6 +1,10 @@
 // One bot account's crypto store: the Rust crypto's IndexedDB databases (indexeddb.ts) kept in a
-// file in the data folder, `<encryption.store>/<url-encoded user id>.store`, written after each
-// committed write (debounced) and when the client stops, read back on the next start.
+// file in the data folder, `<encryption.store>/<url-encoded user id>.store`, read back on the next
+// start. What committed writes change is appended to its journal (`.store.log`,
+// crypto-store-journal.ts) shortly after each write (debounced) and when the client stops; the
+// whole file is written again only when the journal has grown to the file's size (or 256 KiB),
+// or a database's schema changed. An idle account changes one record per /sync; rewriting every
+// store for it was most of the daemon's idle CPU.
 //
 // The file is encrypted with AES-256-GCM under a key derived (HKDF-SHA256) from the config's
 // crypto_db_pickle_key and the user id; the Rust store's own values are encrypted as well, with
@@ -12,10 +16,14 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { deserialize, serialize } from "node:v8";
 import type { Logger } from "pino";
-import { deleteDatabases, hasDatabases, installIndexedDB, onWrite, restoreDatabases, snapshotDatabases } from "./indexeddb.js";
+import { appendFrame, JournalDamagedError, newJournalId, readJournal, startJournal } from "./crypto-store-journal.js";
+import { applyChanges, DatabaseChanges, onCommit, readChanges, type StoreChanges } from "./indexeddb-changes.js";
+import { deleteDatabases, hasDatabases, installIndexedDB, openDatabase, restoreDatabases, snapshotDatabases } from "./indexeddb.js";
 
 const MAGIC = Buffer.from("BYCS1");
 const FLUSH_DELAY_MS = 200;
+/** The journal is folded into a whole write once it is larger than this and the store file. */
+const JOURNAL_MIN_BYTES = 256 * 1024;
 
 /** The store exists but cannot be used (wrong key, damaged file). */
 export class CryptoStoreError extends Error {
@@ -29,6 +37,15 @@ interface FileContent {
   user_id: string;
   device_id: string;
   databases: Buffer;
+  /** The journal that continues this file (absent in files written before the journal). */
+  journal_id?: Buffer;
+}
+
+/** Where the journal stands: appended frames go after `seq` frames and `bytes` bytes. */
+interface JournalState {
+  id: Buffer;
+  seq: number;
+  bytes: number;
 }
 
 export interface CryptoStoreOptions {
@@ -49,6 +66,7 @@ export async function removeCryptoStore(dir: string, userId: string): Promise<vo
   const file = cryptoStoreFile(dir, userId);
   await rm(file, { force: true });
   await rm(`${file}.tmp`, { force: true });
+  await rm(`${file}.log`, { force: true });
 }
 
 /**
@@ -74,15 +92,23 @@ function deriveKey(pickleKey: string, userId: string, purpose: string): Buffer {
 
 export class CryptoStore {
   readonly file: string;
+  readonly journalFile: string;
   /** IndexedDB name prefix of this account's device (cryptoDatabasePrefix). */
   readonly prefix: string;
   private readonly fileKey: Buffer;
   private flushTimer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
   private unsubscribe: (() => void) | null = null;
+  /** Committed changes not written yet, by database name. */
+  private pending = new Map<string, DatabaseChanges>();
+  /** null: the next write is a whole one (no journal continues the file as it is on disk). */
+  private journal: JournalState | null = null;
+  private fileBytes = 0;
+  private dirReady = false;
 
   constructor(private readonly options: CryptoStoreOptions) {
     this.file = cryptoStoreFile(options.dir, options.userId);
+    this.journalFile = `${this.file}.log`;
     this.prefix = `botyard:${options.userId}:${options.deviceId}`;
     this.fileKey = deriveKey(options.pickleKey, options.userId, "file");
   }
@@ -109,21 +135,34 @@ export class CryptoStore {
           "the crypto store belongs to another device of this account; starting a new one",
         );
       } else if (content) {
-        await restoreDatabases(content.databases);
+        try {
+          await restoreDatabases(content.databases);
+          if (content.journal_id) await this.replayJournal(content.journal_id);
+        } catch (err) {
+          // Nothing half-restored stays in memory for the next attempt to take as the state.
+          await deleteDatabases(this.prefix);
+          throw err;
+        }
         found = true;
       }
     }
-    this.unsubscribe = onWrite((name) => {
-      if (name.startsWith(this.prefix)) this.scheduleFlush();
+    this.unsubscribe = onCommit((name, changes) => {
+      if (!name.startsWith(this.prefix)) return;
+      const pending = this.pending.get(name);
+      if (pending) pending.merge(changes);
+      else this.pending.set(name, changes);
+      this.scheduleFlush();
     });
     return found;
   }
 
-  /** Writes the current state now (e.g. right after the device keys were created). */
+  /** Writes the changes now (e.g. right after the device keys were created). */
   flush(): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
-    this.flushing = this.flushing.then(() => this.writeFile()).catch((err: unknown) => {
+    this.flushing = this.flushing.then(() => this.write()).catch((err: unknown) => {
+      // Whatever was lost from the journal is in the next whole write.
+      this.journal = null;
       this.options.log.error({ err: err instanceof Error ? err.message : String(err), file: this.file }, "could not write the crypto store");
     });
     return this.flushing;
@@ -155,6 +194,7 @@ export class CryptoStore {
     let data: Buffer;
     try {
       data = await readFile(this.file);
+      this.fileBytes = data.length;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
       throw new CryptoStoreError(`cannot read the crypto store ${this.file}: ${(err as Error).message}`);
@@ -180,18 +220,73 @@ export class CryptoStore {
     }
   }
 
-  private async writeFile(): Promise<void> {
+  private async write(): Promise<void> {
+    const pending = this.pending;
+    this.pending = new Map();
+    const schema = [...pending.values()].some((c) => c.schema);
+    const journal = this.journal;
+    if (!journal || schema || journal.bytes > Math.max(JOURNAL_MIN_BYTES, this.fileBytes)) return this.writeWhole();
+    const records: StoreChanges[] = [];
+    for (const [name, changes] of pending) {
+      const db = await openDatabase(name);
+      try {
+        records.push(...(await readChanges(db, changes)));
+      } finally {
+        db.close();
+      }
+    }
+    if (records.length === 0) return;
+    journal.bytes += await appendFrame(this.journalFile, this.fileKey, journal.id, journal.seq, serialize(records));
+    journal.seq += 1;
+  }
+
+  /** Writes the whole store file, then starts its journal. */
+  private async writeWhole(): Promise<void> {
+    this.journal = null;
     const content: FileContent = {
       user_id: this.options.userId,
       device_id: this.options.deviceId,
       databases: await snapshotDatabases(this.prefix),
+      journal_id: newJournalId(),
     };
     const iv = randomBytes(12);
     const cipher = createCipheriv("aes-256-gcm", this.fileKey, iv);
     const body = Buffer.concat([cipher.update(serialize(content)), cipher.final()]);
-    await mkdir(this.options.dir, { recursive: true, mode: 0o700 });
+    if (!this.dirReady) await mkdir(this.options.dir, { recursive: true, mode: 0o700 });
+    this.dirReady = true;
     const tmp = `${this.file}.tmp`;
     await writeFile(tmp, Buffer.concat([MAGIC, iv, cipher.getAuthTag(), body]), { mode: 0o600 });
     await rename(tmp, this.file);
+    this.fileBytes = body.length;
+    const id = content.journal_id as Buffer;
+    this.journal = { id, seq: 0, bytes: await startJournal(this.journalFile, id) };
+  }
+
+  /** Applies the journal that continues the store file just restored. */
+  private async replayJournal(id: Buffer): Promise<void> {
+    let read;
+    try {
+      read = await readJournal(this.journalFile, this.fileKey, id);
+    } catch (err) {
+      if (!(err instanceof JournalDamagedError)) throw new CryptoStoreError(`cannot read the crypto store journal ${this.journalFile}: ${(err as Error).message}`);
+      throw new CryptoStoreError(
+        `the crypto store journal ${this.journalFile} cannot be decrypted: crypto_db_pickle_key changed or the file is damaged; ` +
+          `set the previous key, or delete ${this.file} and ${this.journalFile} and log the account in again (a new device)`,
+      );
+    }
+    for (const frame of read.frames) {
+      const records = deserialize(frame) as StoreChanges[];
+      for (const name of new Set(records.map((r) => r.db))) {
+        const db = await openDatabase(name);
+        try {
+          await applyChanges(db, records.filter((r) => r.db === name));
+        } finally {
+          db.close();
+        }
+      }
+    }
+    if (read.cutShort) this.options.log.warn({ file: this.journalFile }, "the crypto store journal ends in a write cut short; it is left out");
+    // The journal goes on only if it ends in a whole frame; otherwise the next write is whole.
+    this.journal = read.cutShort || read.bytes === null ? null : { id, seq: read.frames.length, bytes: read.bytes };
   }
 }

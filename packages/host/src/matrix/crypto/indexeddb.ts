@@ -1,55 +1,12 @@
 // The in-memory IndexedDB (fake-indexeddb) that matrix-js-sdk's Rust crypto stores its state in,
 // and snapshots of it. Node has no IndexedDB; the Rust crypto's only persistent store is
 // IndexedDB (matrix-js-sdk#4769), so each account's databases live in fake-indexeddb (pure JS,
-// no native binary) and are written to a file after every committed write (crypto-store.ts).
-// Only the public IndexedDB API is used, so a fake-indexeddb update cannot break the format.
-//
-// The host is compiled without the DOM lib: the few IndexedDB types used are declared here.
+// no native binary) and are written to a file (crypto-store.ts): whole snapshots from here, and
+// the records changed in between (indexeddb-changes.ts). Only the public IndexedDB API is used,
+// so a fake-indexeddb update cannot break the format.
 import { serialize, deserialize } from "node:v8";
-
-type Key = string | number | Date | ArrayBuffer | ArrayBufferView | Key[];
-
-interface Req<T> {
-  result: T;
-  error: Error | null;
-  onsuccess: (() => void) | null;
-  onerror: (() => void) | null;
-}
-interface OpenReq extends Req<Db> {
-  onupgradeneeded: (() => void) | null;
-  onblocked: (() => void) | null;
-}
-interface IndexInfo {
-  keyPath: string | string[];
-  unique: boolean;
-  multiEntry: boolean;
-}
-interface ObjStore {
-  keyPath: string | string[] | null;
-  autoIncrement: boolean;
-  indexNames: ArrayLike<string>;
-  index(name: string): IndexInfo;
-  getAll(): Req<unknown[]>;
-  getAllKeys(): Req<Key[]>;
-  put(value: unknown, key?: Key): Req<Key>;
-  createIndex(name: string, keyPath: string | string[], options: { unique: boolean; multiEntry: boolean }): void;
-}
-interface Tx {
-  objectStore(name: string): ObjStore;
-  addEventListener(type: "complete", listener: () => void): void;
-}
-interface Db {
-  readonly name: string;
-  objectStoreNames: ArrayLike<string>;
-  transaction(stores: string | string[], mode?: "readonly" | "readwrite", options?: object): Tx;
-  createObjectStore(name: string, options: { keyPath: string | string[] | null; autoIncrement: boolean }): ObjStore;
-  close(): void;
-}
-interface Factory {
-  open(name: string, version?: number): OpenReq;
-  deleteDatabase(name: string): OpenReq;
-  databases(): Promise<Array<{ name: string; version: number }>>;
-}
+import { trackChanges } from "./indexeddb-changes.js";
+import { done, type Db, type Factory, type IndexInfo, type Key } from "./indexeddb-types.js";
 
 interface StoreSnapshot {
   name: string;
@@ -66,18 +23,11 @@ interface DatabaseSnapshot {
   stores: StoreSnapshot[];
 }
 
-const done = <T>(r: Req<T>): Promise<T> =>
-  new Promise((resolve, reject) => {
-    r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error ?? new Error("IndexedDB request failed"));
-  });
-
 let factory: Factory | null = null;
-const writeListeners = new Set<(databaseName: string) => void>();
 
 /**
  * Installs fake-indexeddb as the global IndexedDB (the Rust crypto looks up `indexedDB` and the
- * IDB* classes globally) and reports every committed read-write transaction to onWrite().
+ * IDB* classes globally) and marks what every committed transaction changes (onCommit()).
  */
 export async function installIndexedDB(): Promise<void> {
   if (factory) return;
@@ -99,18 +49,7 @@ export async function installIndexedDB(): Promise<void> {
   });
   // Its types refer to the DOM lib, which the host does not compile with; these are the parts used.
   factory = fake.indexedDB as unknown as Factory;
-  const proto = (fake.IDBDatabase as unknown as { prototype: Db }).prototype;
-  const transaction = proto.transaction;
-  proto.transaction = function (this: Db, stores, mode, options) {
-    const tx = transaction.call(this, stores, mode, options);
-    if (mode === "readwrite") {
-      const name = this.name;
-      tx.addEventListener("complete", () => {
-        for (const listener of writeListeners) listener(name);
-      });
-    }
-    return tx;
-  };
+  trackChanges(fake);
 }
 
 function requireFactory(): Factory {
@@ -118,13 +57,12 @@ function requireFactory(): Factory {
   return factory;
 }
 
-/** Calls listener(databaseName) after each committed write; returns the unsubscribe function. */
-export function onWrite(listener: (databaseName: string) => void): () => void {
-  writeListeners.add(listener);
-  return () => writeListeners.delete(listener);
+/** Opens an existing database (its connection must be closed). */
+export function openDatabase(name: string): Promise<Db> {
+  return done(requireFactory().open(name));
 }
 
-async function databasesWithPrefix(prefix: string): Promise<Array<{ name: string; version: number }>> {
+export async function databasesWithPrefix(prefix: string): Promise<Array<{ name: string; version: number }>> {
   return (await requireFactory().databases()).filter((d) => d.name.startsWith(prefix));
 }
 
@@ -136,7 +74,7 @@ export async function hasDatabases(prefix: string): Promise<boolean> {
 export async function snapshotDatabases(prefix: string): Promise<Buffer> {
   const out: DatabaseSnapshot[] = [];
   for (const { name, version } of await databasesWithPrefix(prefix)) {
-    const db = await done(requireFactory().open(name));
+    const db = await openDatabase(name);
     try {
       const stores: StoreSnapshot[] = [];
       for (const storeName of Array.from(db.objectStoreNames)) {
