@@ -6,6 +6,7 @@ import type { CryptoApi, CryptoCallbacks } from "matrix-js-sdk/lib/crypto-api/in
 import type { Logger } from "pino";
 import { describeError } from "./call-errors.js";
 import { CryptoStore, CryptoStoreError } from "./crypto/crypto-store.js";
+import { filterSyncChanges } from "./crypto/sync-changes-filter.js";
 import { deviceHasPublishedKeys, foreignDeviceKeysMessage } from "./crypto/device-keys.js";
 import { DeviceVerification, fingerprintOf, type TrustState } from "./crypto/verification.js";
 import { discardSdkClient } from "./sdk-client.js";
@@ -94,6 +95,7 @@ export class BotEncryption {
       await store.flush();
       const crypto = client.getCrypto();
       if (crypto) {
+        filterSyncChanges(crypto);
         this.ownFingerprint = fingerprintOf((await crypto.getOwnDeviceKeys()).ed25519);
         await this.verification.refresh(crypto, deviceId);
         this.verification.watch(client, crypto, deviceId);

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { filterSyncChanges, SyncChangesFilter, type SyncCryptoChanges } from "./sync-changes-filter.js";
+
+const idle = (count = 50, fallback: string[] | undefined = ["signed_curve25519"]): SyncCryptoChanges => ({
+  toDeviceEvents: [],
+  deviceLists: { changed: [], left: [] },
+  oneTimeKeysCounts: { signed_curve25519: count },
+  unusedFallbackKeys: fallback,
+});
+
+describe("filterSyncChanges", () => {
+  it("passes an answer on only when it brings the crypto something", async () => {
+    let clock = 0;
+    const seen: SyncCryptoChanges[] = [];
+    const backend = { processSyncChanges: async (c: SyncCryptoChanges) => (seen.push(c), [{ from: "machine" }]) };
+    filterSyncChanges(backend, new SyncChangesFilter(() => clock));
+    const run = (c: SyncCryptoChanges) => backend.processSyncChanges(c);
+
+    expect(await run(idle())).toEqual([{ from: "machine" }]);
+    expect(await run(idle())).toEqual([]);
+    expect(seen).toHaveLength(1);
+    await run(idle(49));
+    await run({ ...idle(49), toDeviceEvents: [{ type: "m.room_key" }] });
+    await run({ ...idle(49), deviceLists: { changed: ["@a:x"] } });
+    await run({ ...idle(49), deviceLists: { left: ["@a:x"] } });
+    await run(idle(49, []));
+    await run(idle(49, undefined));
+    expect(seen).toHaveLength(7);
+    await run(idle(49, undefined));
+    expect(seen).toHaveLength(7);
+    clock += 5 * 60_000;
+    await run(idle(49, undefined));
+    expect(seen).toHaveLength(8);
+  });
+
+  it("passes the same answer again after the machine failed on it", async () => {
+    let calls = 0;
+    const backend = {
+      processSyncChanges: async (_c: SyncCryptoChanges) => {
+        calls += 1;
+        if (calls === 2) throw new Error("store locked");
+        return [];
+      },
+    };
+    filterSyncChanges(backend);
+    await backend.processSyncChanges(idle(50));
+    await expect(backend.processSyncChanges(idle(40))).rejects.toThrow(/store locked/);
+    await backend.processSyncChanges(idle(40));
+    expect(calls).toBe(3);
+  });
+
+  it("leaves a backend without the method alone", () => {
+    const backend = {};
+    filterSyncChanges(backend);
+    expect(backend).toEqual({});
+  });
+});

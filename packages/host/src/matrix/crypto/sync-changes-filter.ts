@@ -1,0 +1,63 @@
+// Leaves out the Rust crypto's pass over a /sync answer that brings it nothing new.
+//
+// Every /sync answer carries the device's one-time key counts, so matrix-js-sdk hands every
+// answer to the OlmMachine's receiveSyncChanges. That call takes the Olm account out of the store
+// by pickling and unpickling it (one curve multiplication per key it holds, about 50) and saves
+// it again, even when nothing changed: for an idle encrypted account, every 30 s long poll. It
+// was most of the idle CPU of a daemon with many encrypted accounts (issue 18).
+//
+// An answer is passed on when it has to-device events or device list changes, when its key
+// counts or unused fallback keys differ from the last answer passed on, or when the last pass is
+// older than REFRESH_MS (the machine also expires verification requests in that pass).
+const REFRESH_MS = 5 * 60_000;
+
+/** What matrix-js-sdk's sync gives its crypto layer (SyncCryptoCallbacks.processSyncChanges). */
+export interface SyncCryptoChanges {
+  toDeviceEvents: unknown[];
+  deviceLists?: { changed?: string[]; left?: string[] };
+  oneTimeKeysCounts?: Record<string, number>;
+  unusedFallbackKeys?: string[];
+}
+
+type Process = (changes: SyncCryptoChanges) => Promise<unknown[]>;
+
+function keysOf(changes: SyncCryptoChanges): string {
+  const counts = Object.entries(changes.oneTimeKeysCounts ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const fallback = changes.unusedFallbackKeys ? [...changes.unusedFallbackKeys].sort() : null;
+  return JSON.stringify([counts, fallback]);
+}
+
+/** Whether an answer is worth the crypto's pass, given the last one passed on. */
+export class SyncChangesFilter {
+  private lastKeys: string | null = null;
+  private lastPass = 0;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  needsPass(changes: SyncCryptoChanges): boolean {
+    if (changes.toDeviceEvents.length > 0) return true;
+    if ((changes.deviceLists?.changed?.length ?? 0) > 0 || (changes.deviceLists?.left?.length ?? 0) > 0) return true;
+    return keysOf(changes) !== this.lastKeys || this.now() - this.lastPass >= REFRESH_MS;
+  }
+
+  passed(changes: SyncCryptoChanges): void {
+    this.lastKeys = keysOf(changes);
+    this.lastPass = this.now();
+  }
+}
+
+/**
+ * Wraps the crypto backend's processSyncChanges (the object the SDK's sync calls) with a filter;
+ * a backend without that method is left as it is.
+ */
+export function filterSyncChanges(backend: object, filter = new SyncChangesFilter()): void {
+  const target = backend as { processSyncChanges?: Process };
+  const original = target.processSyncChanges;
+  if (typeof original !== "function") return;
+  target.processSyncChanges = async (changes) => {
+    if (!filter.needsPass(changes)) return [];
+    const received = await original.call(backend, changes);
+    filter.passed(changes);
+    return received;
+  };
+}
