@@ -132,8 +132,25 @@ function selfTimes(profile) {
     const pkg = /^\([^)]*\)$/.test(key) ? key : (m?.[1] ?? "node internals");
     byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + us);
   }
+  // Node's internals (fetch, streams, timers) charged to the nearest caller in botyard or a package.
+  const parent = new Map();
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const ownCode = (node) => /node_modules\/|\/packages\//.test(node.callFrame.url);
+  const byCaller = new Map();
+  for (const node of profile.nodes) {
+    const us = dt.get(node.id) ?? 0;
+    if (!us || /^\(/.test(node.callFrame.functionName) || ownCode(node)) continue;
+    let up = node;
+    while (up && !ownCode(up)) up = byId.get(parent.get(up.id));
+    if (!up) continue;
+    const { functionName, url, lineNumber } = up.callFrame;
+    const file = url.includes("node_modules/") ? url.slice(url.lastIndexOf("node_modules/") + 13) : url.replace(/^.*\/packages\//, "");
+    const key = `${functionName || "(anonymous)"} ${file}:${lineNumber + 1}`;
+    byCaller.set(key, (byCaller.get(key) ?? 0) + us);
+  }
   const top = (map, n) => [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, n);
-  return { totalUs: total, functions: top(byFn, 15), packages: top(byPackage, 10) };
+  return { totalUs: total, functions: top(byFn, 15), packages: top(byPackage, 10), callers: top(byCaller, 10) };
 }
 
 // ---- main mode ---------------------------------------------------------------------------------
@@ -335,6 +352,8 @@ for (const n of [...SIZES].sort((a, b) => a - b)) {
     for (const [pkg, us] of prof.packages) console.log(`      ${pct(us)}  ${pkg}`);
     console.log("    by function (self time):");
     for (const [fn, us] of prof.functions) console.log(`      ${pct(us)}  ${fn}`);
+    console.log("    Node's own code (fetch, streams, timers) by the nearest caller in botyard or a package:");
+    for (const [fn, us] of prof.callers) console.log(`      ${pct(us)}  ${fn}`);
   }
   await stopDaemon(host);
   rmSync(dir, { recursive: true, force: true });

@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import type { BotMetricsRecorder } from "../metrics/recorder.js";
 import type { ClientRow } from "../store/types.js";
 import { sdkLoggerFor } from "./sdk-logger.js";
+import { botFetch } from "./sync-http.js";
 
 export interface SdkClientOptions {
   log: Logger;
@@ -34,7 +35,7 @@ export function createSdkClient(row: ClientRow, options: SdkClientOptions, devic
     logger: sdkLoggerFor(options.log),
     localTimeoutMs: 60_000,
     cryptoCallbacks: options.cryptoCallbacks,
-    ...(options.metrics ? { fetchFn: timedSyncFetch(row.id, options.metrics) } : {}),
+    fetchFn: botFetch(row.id, options.metrics),
   });
   client.on(HttpApiEvent.SessionLoggedOut, options.onTokenRejected);
   return client;
@@ -44,25 +45,4 @@ export function createSdkClient(row: ClientRow, options: SdkClientOptions, devic
 export function discardSdkClient(client: MatrixClient | null): void {
   client?.stopClient();
   client?.removeAllListeners();
-}
-
-/**
- * The SDK's fetch, timing each /sync (the long poll every bot keeps open) and counting the
- * homeserver's 429 answers to it; other requests pass through untouched.
- */
-function timedSyncFetch(bot: string, metrics: BotMetricsRecorder): typeof fetch {
-  return async (input, init) => {
-    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-    if (!/\/_matrix\/client\/[^/]+\/sync(\?|$)/.test(url)) return fetch(input, init);
-    const started = performance.now();
-    try {
-      const res = await fetch(input, init);
-      metrics.syncRequest(bot, (performance.now() - started) / 1000, res.ok);
-      if (res.status === 429) metrics.rateLimited(bot);
-      return res;
-    } catch (err) {
-      metrics.syncRequest(bot, (performance.now() - started) / 1000, false);
-      throw err;
-    }
-  };
 }

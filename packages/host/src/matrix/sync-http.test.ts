@@ -1,0 +1,103 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { botFetch, isSyncRequest } from "./sync-http.js";
+
+interface Seen {
+  url: string;
+  headers: http.IncomingHttpHeaders;
+}
+
+describe("botFetch", () => {
+  const seen: Seen[] = [];
+  let server: http.Server;
+  let base: string;
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      seen.push({ url: req.url ?? "", headers: req.headers });
+      const url = new URL(req.url ?? "/", "http://x");
+      if (url.searchParams.get("status") === "302") {
+        res.writeHead(302, { Location: "/_matrix/client/v3/sync?moved=1" }).end();
+      } else if (url.searchParams.get("status") === "429") {
+        res.writeHead(429, { "Content-Type": "application/json", "Retry-After": "3" }).end(JSON.stringify({ errcode: "M_LIMIT_EXCEEDED" }));
+      } else if (url.searchParams.get("slow")) {
+        res.writeHead(200, { "Content-Type": "application/json" });
+        res.write('{"next_batch":');
+      } else {
+        res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ next_batch: "s2", path: url.pathname }));
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  const recorded: Array<[string, number, boolean] | ["429", string]> = [];
+  const metrics = {
+    syncRequest: (bot: string, seconds: number, ok: boolean) => void recorded.push([bot, seconds, ok]),
+    rateLimited: (bot: string) => void recorded.push(["429", bot]),
+  } as never;
+  const f = botFetch("@bot:x", metrics);
+
+  it("takes only a GET of /sync over node:http", () => {
+    expect(isSyncRequest(new URL(`${base}/_matrix/client/v3/sync?since=s1`))).toBe(true);
+    expect(isSyncRequest(new URL(`${base}/_matrix/client/v3/sync`), { method: "POST", body: "{}" })).toBe(false);
+    expect(isSyncRequest(new URL(`${base}/_matrix/client/v3/sync/extra`))).toBe(false);
+    expect(isSyncRequest(new URL(`${base}/_matrix/client/v3/account/whoami`))).toBe(false);
+  });
+
+  it("answers a Response the SDK reads as fetch's, and times the /sync", async () => {
+    recorded.length = 0;
+    const res = await f(`${base}/_matrix/client/v3/sync?since=s1`, { method: "GET", headers: { Authorization: "Bearer t", Accept: "application/json" } });
+    expect(res.ok).toBe(true);
+    expect(res.headers.get("content-type")).toBe("application/json");
+    expect(await res.json()).toEqual({ next_batch: "s2", path: "/_matrix/client/v3/sync" });
+    const last = seen.at(-1)!;
+    expect(last.headers.authorization).toBe("Bearer t");
+    // fetch sends sec-fetch-mode; node:http does not: this one went over node:http.
+    expect(last.headers["sec-fetch-mode"]).toBeUndefined();
+    expect(recorded).toEqual([["@bot:x", expect.any(Number), true]]);
+
+    await f(`${base}/_matrix/client/v3/account/whoami`, { method: "GET" });
+    expect(seen.at(-1)!.headers["sec-fetch-mode"]).toBe("cors");
+  });
+
+  it("gives an error answer with its status and headers, and counts a 429", async () => {
+    recorded.length = 0;
+    const res = await f(`${base}/_matrix/client/v3/sync?status=429`, { method: "GET" });
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe("3");
+    expect(await res.text()).toContain("M_LIMIT_EXCEEDED");
+    expect(recorded).toEqual([["@bot:x", expect.any(Number), false], ["429", "@bot:x"]]);
+  });
+
+  it("follows a redirect as fetch does", async () => {
+    const res = await f(`${base}/_matrix/client/v3/sync?status=302`, { method: "GET" });
+    expect(await res.json()).toMatchObject({ next_batch: "s2" });
+    expect(seen.at(-1)!.url).toBe("/_matrix/client/v3/sync?moved=1");
+  });
+
+  it("rejects with the signal's reason when aborted, before or during the answer", async () => {
+    const stopped = new AbortController();
+    const pending = f(`${base}/_matrix/client/v3/sync?slow=1`, { method: "GET", signal: stopped.signal });
+    await new Promise((r) => setTimeout(r, 50));
+    stopped.abort();
+    await expect(pending).rejects.toMatchObject({ name: "AbortError" });
+    await expect(f(`${base}/_matrix/client/v3/sync`, { method: "GET", signal: AbortSignal.abort(new Error("gone")) })).rejects.toThrow("gone");
+    await expect(f(`${base}/_matrix/client/v3/sync?slow=2`, { method: "GET", signal: AbortSignal.timeout(50) })).rejects.toMatchObject({ name: "TimeoutError" });
+  });
+
+  it("rejects a connection error as fetch does (a TypeError with the cause)", async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    await expect(f(`http://127.0.0.1:${port}/_matrix/client/v3/sync`, { method: "GET" })).rejects.toMatchObject({
+      name: "TypeError",
+      cause: { code: "ECONNREFUSED" },
+    });
+  });
+});
