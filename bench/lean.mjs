@@ -70,7 +70,7 @@ if (process.argv[2] === "--daemon") {
       const main = v8.getHeapStatistics();
       const workers = [];
       // Bench-only reach into the supervisor's private map: the daemon exposes no per-thread heap.
-      for (const entry of daemon.supervisor.workers?.values?.() ?? []) {
+      for (const entry of daemon.supervisor.fleet?.all?.() ?? daemon.supervisor.workers?.values?.() ?? []) {
         const w = entry.worker.worker;
         if (typeof w?.getHeapStatistics === "function") workers.push(await w.getHeapStatistics());
       }
