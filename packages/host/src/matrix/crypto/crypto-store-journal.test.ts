@@ -69,6 +69,20 @@ describe("CryptoStore journal", () => {
 
   const storeFor = (pickleKey = "key-1") => new CryptoStore({ dir, pickleKey, userId: USER, deviceId: "DEVICE1", log });
 
+  /** A closed store whose record "k" took each of values in turn, written after each one. */
+  async function storeWithVersions(values: string[]): Promise<CryptoStore> {
+    const store = storeFor();
+    await store.open();
+    const db = await openTestDb(store.prefix);
+    for (const value of values) {
+      await inTx(db, ["core"], (tx) => tx.objectStore("core").put(value, "k"));
+      await store.flush();
+    }
+    db.close();
+    await store.close();
+    return store;
+  }
+
   it("appends later changes to the journal instead of rewriting the store file", async () => {
     const store = storeFor();
     await store.open();
@@ -136,16 +150,7 @@ describe("CryptoStore journal", () => {
   });
 
   it("leaves out a frame cut short, and starts the next write whole", async () => {
-    const store = storeFor();
-    await store.open();
-    const db = await openTestDb(store.prefix);
-    await inTx(db, ["core"], (tx) => tx.objectStore("core").put("v1", "k"));
-    await store.flush();
-    await inTx(db, ["core"], (tx) => tx.objectStore("core").put("v2", "k"));
-    await store.flush();
-    await inTx(db, ["core"], (tx) => tx.objectStore("core").put("v3", "k"));
-    db.close();
-    await store.close();
+    const store = await storeWithVersions(["v1", "v2", "v3"]);
     truncateSync(store.journalFile, statSync(store.journalFile).size - 3);
 
     const again = storeFor();
@@ -162,14 +167,7 @@ describe("CryptoStore journal", () => {
   });
 
   it("refuses a journal it cannot decrypt and says what to do", async () => {
-    const store = storeFor();
-    await store.open();
-    const db = await openTestDb(store.prefix);
-    await inTx(db, ["core"], (tx) => tx.objectStore("core").put("v1", "k"));
-    await store.flush();
-    await inTx(db, ["core"], (tx) => tx.objectStore("core").put("v2", "k"));
-    db.close();
-    await store.close();
+    const store = await storeWithVersions(["v1", "v2"]);
     const journal = readFileSync(store.journalFile);
     journal[journal.length - 1] ^= 1;
     writeFileSync(store.journalFile, journal);
