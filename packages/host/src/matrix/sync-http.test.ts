@@ -1,6 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { botFetch, isSyncRequest } from "./sync-http.js";
 
 interface Seen {
@@ -99,5 +99,40 @@ describe("botFetch", () => {
       name: "TypeError",
       cause: { code: "ECONNREFUSED" },
     });
+  });
+});
+
+describe("botFetch behind the environment's proxy (NODE_USE_ENV_PROXY=1)", () => {
+  it("sends /sync through the proxy, as fetch sends the rest", async () => {
+    const target = http.createServer((_req, res) => res.writeHead(200, { "Content-Type": "application/json" }).end('{"next_batch":"s9"}'));
+    const proxied: string[] = [];
+    // A forward proxy for plain HTTP: the request line carries the absolute URL.
+    const proxy = http.createServer((req, res) => {
+      proxied.push(req.url ?? "");
+      const upstream = http.request(req.url ?? "", { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      upstream.on("error", () => res.writeHead(502).end());
+      req.pipe(upstream);
+    });
+    await Promise.all([target, proxy].map((s) => new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve))));
+    const port = (s: http.Server) => (s.address() as AddressInfo).port;
+    vi.stubEnv("NODE_USE_ENV_PROXY", "1");
+    vi.stubEnv("HTTP_PROXY", `http://127.0.0.1:${port(proxy)}`);
+    vi.stubEnv("NO_PROXY", "");
+    vi.resetModules();
+    try {
+      const { botFetch: viaProxy } = await import("./sync-http.js");
+      const res = await viaProxy("@bot:x")(`http://127.0.0.1:${port(target)}/_matrix/client/v3/sync?since=s1`, { method: "GET" });
+      expect(await res.json()).toEqual({ next_batch: "s9" });
+      expect(proxied).toEqual([`http://127.0.0.1:${port(target)}/_matrix/client/v3/sync?since=s1`]);
+    } finally {
+      vi.unstubAllEnvs();
+      for (const s of [target, proxy]) {
+        s.closeAllConnections();
+        s.close();
+      }
+    }
   });
 });

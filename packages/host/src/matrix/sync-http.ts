@@ -15,10 +15,17 @@ import type { BotMetricsRecorder } from "../metrics/recorder.js";
 const SYNC_PATH = /^\/_matrix\/client\/[^/]+\/sync$/;
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
 
-const agents = {
-  "http:": new http.Agent({ keepAlive: true }),
-  "https:": new https.Agent({ keepAlive: true }),
-};
+/**
+ * Node gives fetch the environment's proxy under NODE_USE_ENV_PROXY=1 / --use-env-proxy, but a
+ * custom agent only when asked (proxyEnv); /sync goes the way every other request goes.
+ */
+function agentOptions(): http.AgentOptions {
+  const envProxy = process.env.NODE_USE_ENV_PROXY === "1" || process.execArgv.includes("--use-env-proxy");
+  return { keepAlive: true, ...(envProxy ? { proxyEnv: process.env } : {}) };
+}
+
+let agents: { "http:": http.Agent; "https:": https.Agent } | null = null;
+const agentFor = (protocol: "http:" | "https:") => (agents ??= { "http:": new http.Agent(agentOptions()), "https:": new https.Agent(agentOptions()) })[protocol];
 
 function urlOf(input: string | URL | Request): URL | null {
   try {
@@ -49,7 +56,7 @@ function get(url: URL, init: RequestInit, retryReset: boolean): Promise<Response
   if (signal?.aborted) return Promise.reject(abortReason(signal));
   return new Promise((resolve, reject) => {
     const transport = url.protocol === "https:" ? https : http;
-    const req = transport.request(url, { method: "GET", headers: plainHeaders(init.headers), agent: agents[url.protocol as "http:" | "https:"] });
+    const req = transport.request(url, { method: "GET", headers: plainHeaders(init.headers), agent: agentFor(url.protocol as "http:" | "https:") });
     const onAbort = () => {
       req.destroy();
       reject(abortReason(signal as AbortSignal));
