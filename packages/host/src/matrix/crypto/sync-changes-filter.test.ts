@@ -55,3 +55,46 @@ describe("filterSyncChanges", () => {
     expect(backend).toEqual({});
   });
 });
+
+describe("the after-sync pass over outgoing requests", () => {
+  function backendWith(queue: unknown[][]) {
+    const passes: string[] = [];
+    const machine = { outgoingRequests: async () => queue.shift() ?? [] };
+    const backend = {
+      olmMachine: machine,
+      processSyncChanges: async (_c: SyncCryptoChanges) => [],
+      onSyncCompleted(_state: unknown) {
+        passes.push("pass");
+        void this.olmMachine.outgoingRequests();
+      },
+    };
+    filterSyncChanges(backend);
+    const sync = async (c: SyncCryptoChanges) => {
+      await backend.processSyncChanges(c);
+      backend.onSyncCompleted({});
+      await new Promise((r) => setImmediate(r));
+    };
+    return { backend, passes, sync };
+  }
+
+  it("is left out after a left-out answer when the machine had nothing to send", async () => {
+    const { passes, sync } = backendWith([[], [], []]);
+    await sync(idle());
+    expect(passes).toHaveLength(1);
+    await sync(idle());
+    await sync(idle());
+    expect(passes).toHaveLength(1);
+    await sync({ ...idle(), toDeviceEvents: [{ type: "m.room_key" }] });
+    expect(passes).toHaveLength(2);
+  });
+
+  it("runs after every sync while the machine still has something to send (a failed request is retried)", async () => {
+    const { passes, sync } = backendWith([[{ type: "KeysUpload" }], [{ type: "KeysUpload" }], []]);
+    await sync(idle());
+    await sync(idle());
+    await sync(idle());
+    expect(passes).toHaveLength(3);
+    await sync(idle());
+    expect(passes).toHaveLength(3);
+  });
+});

@@ -9,6 +9,12 @@
 // An answer is passed on when it has to-device events or device list changes, when its key
 // counts or unused fallback keys differ from the last answer passed on, or when the last pass is
 // older than REFRESH_MS (the machine also expires verification requests in that pass).
+//
+// After each sync the SDK also asks the machine what it has to send (outgoingRequests(), which
+// reads the store). After an answer that was left out, that pass is left out too when the
+// machine's previous pass had nothing to send: nothing reached the machine since. Requests that
+// failed are still there, so they are retried after the next sync, as the SDK intends; whatever
+// the SDK queues elsewhere (encrypting, verification, device changes) it sends itself.
 const REFRESH_MS = 5 * 60_000;
 
 /** What matrix-js-sdk's sync gives its crypto layer (SyncCryptoCallbacks.processSyncChanges). */
@@ -21,6 +27,13 @@ export interface SyncCryptoChanges {
 
 type Process = (changes: SyncCryptoChanges) => Promise<unknown[]>;
 
+/** The parts of matrix-js-sdk's RustCrypto wrapped here (internal: checked before use). */
+interface CryptoBackend {
+  processSyncChanges?: Process;
+  onSyncCompleted?: (state: unknown) => void;
+  olmMachine?: { outgoingRequests?: () => Promise<unknown[]> };
+}
+
 function keysOf(changes: SyncCryptoChanges): string {
   const counts = Object.entries(changes.oneTimeKeysCounts ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const fallback = changes.unusedFallbackKeys ? [...changes.unusedFallbackKeys].sort() : null;
@@ -31,6 +44,8 @@ function keysOf(changes: SyncCryptoChanges): string {
 export class SyncChangesFilter {
   private lastKeys: string | null = null;
   private lastPass = 0;
+  /** The last answer was left out. */
+  skippedLast = false;
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -47,17 +62,34 @@ export class SyncChangesFilter {
 }
 
 /**
- * Wraps the crypto backend's processSyncChanges (the object the SDK's sync calls) with a filter;
- * a backend without that method is left as it is.
+ * Wraps the crypto backend's processSyncChanges (the object the SDK's sync calls) with a filter,
+ * and its after-sync pass over outgoing requests; what the backend lacks is left as it is.
  */
 export function filterSyncChanges(backend: object, filter = new SyncChangesFilter()): void {
-  const target = backend as { processSyncChanges?: Process };
+  const target = backend as CryptoBackend;
   const original = target.processSyncChanges;
   if (typeof original !== "function") return;
   target.processSyncChanges = async (changes) => {
-    if (!filter.needsPass(changes)) return [];
+    filter.skippedLast = !filter.needsPass(changes);
+    if (filter.skippedLast) return [];
     const received = await original.call(backend, changes);
     filter.passed(changes);
     return received;
+  };
+
+  const machine = target.olmMachine;
+  const outgoing = machine?.outgoingRequests;
+  const completed = target.onSyncCompleted;
+  if (!machine || typeof outgoing !== "function" || typeof completed !== "function") return;
+  let nothingToSend = false;
+  machine.outgoingRequests = async () => {
+    nothingToSend = false;
+    const requests = await outgoing.call(machine);
+    nothingToSend = requests.length === 0;
+    return requests;
+  };
+  target.onSyncCompleted = (state) => {
+    if (filter.skippedLast && nothingToSend) return;
+    completed.call(backend, state);
   };
 }
