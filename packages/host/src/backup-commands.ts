@@ -11,14 +11,20 @@ import { hostVersion } from "./version.js";
 async function configuredPaths(configPath: string): Promise<{ config: BotyardConfig; paths: DatabasePaths }> {
   // rewrite: false: a backup or restore never changes the config file.
   const { config } = await loadConfig(configPath, { rewrite: false });
-  return { config, paths: { hostDatabase: config.database, instanceFolder: config.plugin_databases.sqlite } };
+  return { config, paths: { hostDatabase: config.database, instanceFolder: config.plugin_databases.sqlite, cryptoFolder: config.encryption.store } };
+}
+
+/** " and N crypto store files", or nothing when there are none. */
+function cryptoPart(manifest: BackupManifest): string {
+  const files = Object.keys(manifest.crypto ?? {}).length;
+  return files ? ` and ${files} crypto store file${files === 1 ? "" : "s"}` : "";
 }
 
 export async function backupCommand(configPath: string, folder: string): Promise<string> {
   const { paths } = await configuredPaths(configPath);
   const manifest = backupDatabases(paths, folder, hostVersion());
   const count = Object.keys(manifest.instances).length;
-  return `Backed up ${paths.hostDatabase} and ${count} instance database${count === 1 ? "" : "s"} into ${folder}`;
+  return `Backed up ${paths.hostDatabase}, ${count} instance database${count === 1 ? "" : "s"}${cryptoPart(manifest)} into ${folder}`;
 }
 
 export async function restoreCommand(configPath: string, folder: string): Promise<string> {
@@ -32,5 +38,5 @@ export async function restoreCommand(configPath: string, folder: string): Promis
     lock.release();
   }
   const count = Object.keys(manifest.instances).length;
-  return `Restored ${paths.hostDatabase} and ${count} instance database${count === 1 ? "" : "s"} from the backup of ${manifest.created_at}`;
+  return `Restored ${paths.hostDatabase}, ${count} instance database${count === 1 ? "" : "s"}${cryptoPart(manifest)} from the backup of ${manifest.created_at}`;
 }

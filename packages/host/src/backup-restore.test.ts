@@ -202,4 +202,45 @@ describe("data on disk", { timeout: 180_000 }, () => {
     const rows = await api(daemon, "POST", "/instance/counter1/database/query", { query: "SELECT n FROM counter" });
     expect(rows.json.rows).toEqual([[0]]);
   });
+
+  it("backs up the crypto stores with their journals and key, and restores them as they were", async () => {
+    seedHostDatabase();
+    const config = writeDaemonConfig(dir, await freePort());
+    const crypto = path.join(dir, "crypto");
+    mkdirSync(crypto);
+    const store = path.join(crypto, "%40bot%3Atest.store");
+    const other = path.join(crypto, "%40other%3Atest.store");
+    writeFileSync(store, "store of @bot");
+    writeFileSync(`${store}.log`, "journal of @bot");
+    writeFileSync(other, "store of @other");
+    writeFileSync(path.join(crypto, "pickle.key"), "key");
+    writeFileSync(path.join(crypto, "notes.txt"), "not ours");
+    const backup = path.join(dir, "backup");
+    const made = runBotyard(["backup", "-c", config, backup]);
+    expect(made.status, made.stderr).toBe(0);
+    expect(made.stdout).toContain("and 4 crypto store files");
+    const manifest = JSON.parse(readFileSync(path.join(backup, "botyard-backup.json"), "utf8"));
+    expect(Object.keys(manifest.crypto).sort()).toEqual(["%40bot%3Atest.store", "%40bot%3Atest.store.log", "%40other%3Atest.store", "pickle.key"]);
+    expect(mode(path.join(backup, "crypto/pickle.key"))).toBe(0o600);
+
+    // Later: both stores move on, and @other's now has a journal the backup does not know.
+    writeFileSync(store, "newer store of @bot");
+    writeFileSync(`${store}.log`, "newer journal");
+    writeFileSync(other, "newer store of @other");
+    writeFileSync(`${other}.log`, "journal of the newer @other");
+    const restored = runBotyard(["restore", "-c", config, backup]);
+    expect(restored.status, restored.stderr).toBe(0);
+    expect(restored.stdout).toContain("and 4 crypto store files");
+    expect(readFileSync(store, "utf8")).toBe("store of @bot");
+    expect(readFileSync(`${store}.log`, "utf8")).toBe("journal of @bot");
+    expect(readFileSync(other, "utf8")).toBe("store of @other");
+    expect(existsSync(`${other}.log`)).toBe(false);
+
+    // A changed copy in the backup is refused before anything is replaced.
+    writeFileSync(path.join(backup, "crypto/pickle.key"), "other key");
+    writeFileSync(store, "current");
+    const refused = runBotyard(["restore", "-c", config, backup]);
+    expect(refused.stderr).toContain("changed since the backup was made");
+    expect(readFileSync(store, "utf8")).toBe("current");
+  });
 });

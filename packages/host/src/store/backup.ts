@@ -2,8 +2,10 @@
 // database, taken while the daemon runs. Each copy is `VACUUM INTO` from a read connection: one
 // read transaction, so the copy is one consistent moment of that database even while the daemon
 // writes (WAL mode lets it go on meanwhile), compacted, and without a -wal file to forget.
+// The bot accounts' crypto stores go along (their devices' keys: without them a restored account
+// cannot decrypt until it logs in again as a new device), with the store key file.
 import { createHash } from "node:crypto";
-import { chmodSync, closeSync, copyFileSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { quickCheckProblems } from "./integrity.js";
@@ -13,6 +15,11 @@ const HOST_COPY = "host.db";
 const INSTANCES_FOLDER = "databases";
 /** Instance database files as the supervisor names them: `<instance id>.db`. */
 const INSTANCE_FILE = /^[^/\\]+\.db$/;
+const CRYPTO_FOLDER = "crypto";
+/** A crypto store (`<user id>.store`), its journal (`.store.log`) and the generated store key. */
+const CRYPTO_FILE = /^(?:[^/\\]+\.store(?:\.log)?|pickle\.key)$/;
+/** A store file rewritten while it was copied is copied again, at most this many times. */
+const CRYPTO_COPY_TRIES = 5;
 
 export interface BackupFile {
   /** Path inside the backup folder. */
@@ -28,6 +35,8 @@ export interface BackupManifest {
   host: BackupFile;
   /** Instance databases by file name (`<instance id>.db`). */
   instances: Record<string, BackupFile>;
+  /** Crypto store files by name (absent in backups made before they were included). */
+  crypto?: Record<string, BackupFile>;
 }
 
 export interface DatabasePaths {
@@ -35,6 +44,8 @@ export interface DatabasePaths {
   hostDatabase: string;
   /** The instance databases' folder (config `plugin_databases.sqlite`). */
   instanceFolder: string;
+  /** The crypto stores' folder (config `encryption.store`). */
+  cryptoFolder?: string;
 }
 
 /** Refused for a reason the operator can fix; the message says how. */
@@ -67,13 +78,55 @@ function copyDatabase(source: string, target: string): void {
   }
 }
 
-function instanceFiles(folder: string): string[] {
+function filesIn(folder: string | undefined, pattern: RegExp): string[] {
+  if (!folder) return [];
   try {
-    return readdirSync(folder).filter((name) => INSTANCE_FILE.test(name)).sort();
+    return readdirSync(folder).filter((name) => pattern.test(name)).sort();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw err;
   }
+}
+
+const identity = (file: string) => {
+  const st = statSync(file, { throwIfNoEntry: false });
+  return st ? `${st.ino}:${st.size}:${st.mtimeMs}` : "none";
+};
+
+/** Copies one file, private (0600). */
+function copyPrivate(source: string, target: string): void {
+  copyFileSync(source, target);
+  chmodSync(target, 0o600);
+}
+
+/**
+ * Copies the crypto stores. A store file is replaced whole now and then (crypto-store.ts) and its
+ * journal restarted: the pair is copied again until the store file stayed the same meanwhile, so
+ * the journal copied belongs to the store copied. Appends to the journal during the copy are left
+ * for the next backup (a frame cut short is left out when the store is read).
+ */
+function copyCryptoStores(cryptoFolder: string, folder: string): Record<string, BackupFile> {
+  const names = filesIn(cryptoFolder, CRYPTO_FILE);
+  if (names.length === 0) return {};
+  mkdirSync(path.join(folder, CRYPTO_FOLDER), { mode: 0o700 });
+  const copies: Record<string, BackupFile> = {};
+  const copy = (name: string) => {
+    copyPrivate(path.join(cryptoFolder, name), path.join(folder, CRYPTO_FOLDER, name));
+    copies[name] = described(folder, path.join(CRYPTO_FOLDER, name));
+  };
+  for (const name of names.filter((n) => !n.endsWith(".log"))) {
+    const log = `${name}.log`;
+    for (let tries = 1; ; tries++) {
+      const before = identity(path.join(cryptoFolder, name));
+      // Gone meanwhile: the account was deleted.
+      if (before === "none") break;
+      copy(name);
+      if (names.includes(log) && existsSync(path.join(cryptoFolder, log))) copy(log);
+      if (identity(path.join(cryptoFolder, name)) === before) break;
+      if (tries === CRYPTO_COPY_TRIES) throw new BackupError(`the crypto store ${path.join(cryptoFolder, name)} kept changing while it was copied; run the backup again`);
+    }
+  }
+  return copies;
 }
 
 function described(folder: string, file: string): BackupFile {
@@ -88,17 +141,19 @@ export function backupDatabases(paths: DatabasePaths, folder: string, version: s
   mkdirSync(path.join(folder, INSTANCES_FOLDER), { mode: 0o700 });
   copyDatabase(paths.hostDatabase, path.join(folder, HOST_COPY));
   const instances: Record<string, BackupFile> = {};
-  for (const name of instanceFiles(paths.instanceFolder)) {
+  for (const name of filesIn(paths.instanceFolder, INSTANCE_FILE)) {
     const file = path.join(INSTANCES_FOLDER, name);
     copyDatabase(path.join(paths.instanceFolder, name), path.join(folder, file));
     instances[name] = described(folder, file);
   }
+  const crypto = paths.cryptoFolder ? copyCryptoStores(paths.cryptoFolder, folder) : {};
   const manifest: BackupManifest = {
     format: 1,
     created_at: new Date().toISOString(),
     botyard_version: version,
     host: described(folder, HOST_COPY),
     instances,
+    crypto,
   };
   // The manifest last: a folder without one is an unfinished backup and restore refuses it.
   writeFileSync(path.join(folder, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
@@ -118,11 +173,17 @@ function readManifest(folder: string): BackupManifest {
   for (const name of Object.keys(manifest.instances)) {
     if (!INSTANCE_FILE.test(name)) throw new BackupError(`${MANIFEST_FILE} names an instance database "${name}" that is not a plain file name`);
   }
+  if (manifest.crypto !== undefined && (typeof manifest.crypto !== "object" || manifest.crypto === null)) {
+    throw new BackupError(`${MANIFEST_FILE}: "crypto" is not an object of crypto store files`);
+  }
+  for (const name of Object.keys(manifest.crypto ?? {})) {
+    if (!CRYPTO_FILE.test(name)) throw new BackupError(`${MANIFEST_FILE} names a crypto store file "${name}" that is not a store, its journal or pickle.key`);
+  }
   return manifest;
 }
 
-/** Every file of the backup is there, unchanged (sha256) and a whole SQLite database. */
-function verified(folder: string, entry: BackupFile): string {
+/** Every file of the backup is there, unchanged (sha256) and (a database) a whole SQLite database. */
+function verified(folder: string, entry: BackupFile, sqlite = true): string {
   const full = path.resolve(folder, entry.file);
   if (path.relative(folder, full).startsWith("..")) throw new BackupError(`${MANIFEST_FILE} points outside the backup folder: ${entry.file}`);
   let digest: string;
@@ -132,13 +193,14 @@ function verified(folder: string, entry: BackupFile): string {
     throw new BackupError(`the backup file ${full} cannot be read (${(err as NodeJS.ErrnoException).code}); the backup is incomplete`);
   }
   if (digest !== entry.sha256) throw new BackupError(`the backup file ${full} changed since the backup was made (sha256 differs); not restoring`);
+  if (!sqlite) return full;
   const problems = quickCheckProblems(full);
   if (problems) throw new BackupError(`the backup file ${full} is damaged (${problems}); not restoring`);
   return full;
 }
 
-/** Replaces `target` by a copy of `source` in one rename; the old -wal/-shm must not outlive it. */
-function replaceDatabase(source: string, target: string): void {
+/** Replaces `target` by a copy of `source` in one rename; a database's old -wal/-shm must not outlive it. */
+function replaceFile(source: string, target: string): void {
   mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
   const temporary = `${target}.restoring`;
   rmSync(temporary, { force: true });
@@ -165,7 +227,15 @@ export function restoreDatabases(paths: DatabasePaths, folder: string): BackupMa
   const manifest = readManifest(root);
   const host = verified(root, manifest.host);
   const instances = Object.entries(manifest.instances).map(([name, entry]) => [name, verified(root, entry)] as const);
-  for (const [name, source] of instances) replaceDatabase(source, path.join(paths.instanceFolder, name));
-  replaceDatabase(host, paths.hostDatabase);
+  const crypto = Object.entries(manifest.crypto ?? {}).map(([name, entry]) => [name, verified(root, entry, false)] as const);
+  if (crypto.length > 0 && !paths.cryptoFolder) throw new BackupError("the backup holds crypto stores, but the config names no encryption.store folder");
+  for (const [name, source] of instances) replaceFile(source, path.join(paths.instanceFolder, name));
+  for (const [name, source] of crypto) {
+    const target = path.join(paths.cryptoFolder as string, name);
+    replaceFile(source, target);
+    // A store without its journal in the backup: the journal beside it now continues another state.
+    if (name.endsWith(".store") && !manifest.crypto?.[`${name}.log`]) rmSync(`${target}.log`, { force: true });
+  }
+  replaceFile(host, paths.hostDatabase);
   return manifest;
 }
