@@ -8,8 +8,9 @@
 //    API (shared secret), create an instance, 40 `!ping` round trips; host RSS then.
 // 3. Many accounts: N bot accounts (registered on Synapse by shared secret, stored before the
 //    daemon starts, as an earlier run would have) + the echo instance, all syncing; RSS and idle
-//    CPU (process CPU time over an idle window). A CPU profile of the largest size's idle window
-//    says where the time goes (self time by function, top entries).
+//    CPU (process CPU time over an idle window, once start-up work has settled). A CPU profile of
+//    the largest size's idle window says where the time goes (self time by function, top
+//    entries).
 // Environment:
 //   BOTYARD_TEST_HS           homeserver (default http://127.0.0.1:8008), shared secret from synapse.sh
 //   BOTYARD_BENCH_LEAN_SIZES  account counts, comma-separated (default 10,100,300)
@@ -35,6 +36,22 @@ if (process.argv[2] === "--daemon") {
   const v8 = await import("node:v8");
   const codeBytes = () => v8.getHeapSpaceStatistics().filter((s) => s.space_name.includes("code")).reduce((a, s) => a + s.space_used_size, 0);
   const rssNow = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))[1]) * 1024;
+  // CPU ticks (utime + stime) of each thread of this process, by thread name (/proc, Linux).
+  const threadTimes = () => {
+    const out = {};
+    for (const tid of readdirSync("/proc/self/task")) {
+      try {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+        const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        const key = Number(tid) === process.pid ? "main thread" : name;
+        out[key] = (out[key] ?? 0) + Number(fields[11]) + Number(fields[12]);
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+    return out;
+  };
   const snapshot = (label) => ({ label, rss: rssNow(), ...pick(process.memoryUsage()), code: codeBytes() });
   const pick = ({ heapUsed, external, arrayBuffers }) => ({ heapUsed, external, arrayBuffers });
   const steps = [snapshot("node started")];
@@ -77,7 +94,7 @@ if (process.argv[2] === "--daemon") {
       return { main, workers };
     },
     syncing: ({ ids }) => ids.filter((id) => daemon.clients.status(id).sync_ok).length,
-    cpu: () => ({ ...process.cpuUsage(), rss: rssNow() }),
+    cpu: () => ({ ...process.cpuUsage(), rss: rssNow(), threads: threadTimes() }),
     profileStart: async () => {
       const { Session } = await import("node:inspector/promises");
       profiler = new Session();
@@ -333,16 +350,35 @@ for (const n of [...SIZES].sort((a, b) => a - b)) {
   const tStart = Date.now();
   await waitFor(`not all ${n} accounts synced`, async () => (await host.call("syncing", { ids })) === n, 600_000);
   const startS = (Date.now() - tStart) / 1000;
-  // Let first-sync work (key uploads, crypto store writes, profile pushes) settle before the idle window.
+  // Let first-sync work (key uploads, crypto store writes, profile pushes) settle before the idle
+  // window: at least 15 s + 0.1 s per account, then until a 10 s window uses no less CPU than the
+  // one before it (within 10 %), at most 180 s (the issue measured maubot after 120 s idle).
+  const settleFrom = Date.now();
   await sleep(15_000 + n * 100);
+  for (let prev = Infinity; Date.now() - settleFrom < 180_000; ) {
+    const c0 = await host.call("cpu");
+    await sleep(10_000);
+    const c1 = await host.call("cpu");
+    const used = c1.user - c0.user + c1.system - c0.system;
+    if (used >= prev * 0.9) break;
+    prev = used;
+  }
+  const settledS = (Date.now() - settleFrom) / 1000;
   const a = await host.call("cpu");
   const la = load();
   await sleep(IDLE_S * 1000);
   const b = await host.call("cpu");
   const cpuPct = ((b.user - a.user + b.system - a.system) / 1000 / (IDLE_S * 1000)) * 100;
   console.log(
-    `  ${String(n).padStart(3)} syncing accounts + 1 instance: RSS ${mb(b.rss)} MB, idle CPU ${cpuPct.toFixed(2)} % of a core over ${IDLE_S} s (user ${((b.user - a.user) / 1000).toFixed(0)} ms, system ${((b.system - a.system) / 1000).toFixed(0)} ms); all synced ${startS.toFixed(0)} s after start; load ${la} -> ${load()}`,
+    `  ${String(n).padStart(3)} syncing accounts + 1 instance: RSS ${mb(b.rss)} MB, idle CPU ${cpuPct.toFixed(2)} % of a core over ${IDLE_S} s (user ${((b.user - a.user) / 1000).toFixed(0)} ms, system ${((b.system - a.system) / 1000).toFixed(0)} ms); all synced ${startS.toFixed(0)} s after start, settled ${settledS.toFixed(0)} s after that; load ${la} -> ${load()}`,
   );
+  // Where the process's CPU went, by thread (the profile below sees only the main thread).
+  const ticks = Object.entries(b.threads)
+    .map(([name, t]) => [name, t - (a.threads[name] ?? 0)])
+    .filter(([, t]) => t > 0)
+    .sort((x, y) => y[1] - x[1]);
+  const tickMs = 10; // USER_HZ is 100 on Linux
+  console.log(`    by thread: ${ticks.map(([name, t]) => `${name} ${(((t * tickMs) / (IDLE_S * 1000)) * 100).toFixed(2)} %`).join(", ")}`);
   if (n === maxN) {
     await host.call("profileStart");
     await sleep(IDLE_S * 1000);
