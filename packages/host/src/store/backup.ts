@@ -121,7 +121,7 @@ function copyCryptoStores(cryptoFolder: string, folder: string): Record<string, 
       // Gone meanwhile: the account was deleted.
       if (before === "none") break;
       copy(name);
-      if (names.includes(log) && existsSync(path.join(cryptoFolder, log))) copy(log);
+      if (existsSync(path.join(cryptoFolder, log))) copy(log);
       if (identity(path.join(cryptoFolder, name)) === before) break;
       if (tries === CRYPTO_COPY_TRIES) throw new BackupError(`the crypto store ${path.join(cryptoFolder, name)} kept changing while it was copied; run the backup again`);
     }

@@ -18,7 +18,7 @@ import { deserialize, serialize } from "node:v8";
 import type { Logger } from "pino";
 import { appendFrame, JournalDamagedError, newJournalId, readJournal, startJournal } from "./crypto-store-journal.js";
 import { applyChanges, DatabaseChanges, onCommit, readChanges, type StoreChanges } from "./indexeddb-changes.js";
-import { deleteDatabases, hasDatabases, installIndexedDB, openDatabase, restoreDatabases, snapshotDatabases } from "./indexeddb.js";
+import { deleteDatabases, hasDatabases, installIndexedDB, restoreDatabases, withDatabase, snapshotDatabases } from "./indexeddb.js";
 
 const MAGIC = Buffer.from("BYCS1");
 const FLUSH_DELAY_MS = 200;
@@ -103,8 +103,8 @@ export class CryptoStore {
   private pending = new Map<string, DatabaseChanges>();
   /** null: the next write is a whole one (no journal continues the file as it is on disk). */
   private journal: JournalState | null = null;
+  /** The store file's length: the journal is folded in once it is larger. */
   private fileBytes = 0;
-  private dirReady = false;
 
   constructor(private readonly options: CryptoStoreOptions) {
     this.file = cryptoStoreFile(options.dir, options.userId);
@@ -227,14 +227,7 @@ export class CryptoStore {
     const journal = this.journal;
     if (!journal || schema || journal.bytes > Math.max(JOURNAL_MIN_BYTES, this.fileBytes)) return this.writeWhole();
     const records: StoreChanges[] = [];
-    for (const [name, changes] of pending) {
-      const db = await openDatabase(name);
-      try {
-        records.push(...(await readChanges(db, changes)));
-      } finally {
-        db.close();
-      }
-    }
+    for (const [name, changes] of pending) records.push(...(await withDatabase(name, (db) => readChanges(db, changes))));
     if (records.length === 0) return;
     journal.bytes += await appendFrame(this.journalFile, this.fileKey, journal.id, journal.seq, serialize(records));
     journal.seq += 1;
@@ -252,12 +245,12 @@ export class CryptoStore {
     const iv = randomBytes(12);
     const cipher = createCipheriv("aes-256-gcm", this.fileKey, iv);
     const body = Buffer.concat([cipher.update(serialize(content)), cipher.final()]);
-    if (!this.dirReady) await mkdir(this.options.dir, { recursive: true, mode: 0o700 });
-    this.dirReady = true;
+    await mkdir(this.options.dir, { recursive: true, mode: 0o700 });
     const tmp = `${this.file}.tmp`;
-    await writeFile(tmp, Buffer.concat([MAGIC, iv, cipher.getAuthTag(), body]), { mode: 0o600 });
+    const file = Buffer.concat([MAGIC, iv, cipher.getAuthTag(), body]);
+    await writeFile(tmp, file, { mode: 0o600 });
     await rename(tmp, this.file);
-    this.fileBytes = body.length;
+    this.fileBytes = file.length;
     const id = content.journal_id as Buffer;
     this.journal = { id, seq: 0, bytes: await startJournal(this.journalFile, id) };
   }
@@ -277,12 +270,7 @@ export class CryptoStore {
     for (const frame of read.frames) {
       const records = deserialize(frame) as StoreChanges[];
       for (const name of new Set(records.map((r) => r.db))) {
-        const db = await openDatabase(name);
-        try {
-          await applyChanges(db, records.filter((r) => r.db === name));
-        } finally {
-          db.close();
-        }
+        await withDatabase(name, (db) => applyChanges(db, records.filter((r) => r.db === name)));
       }
     }
     if (read.cutShort) this.options.log.warn({ file: this.journalFile }, "the crypto store journal ends in a write cut short; it is left out");

@@ -166,9 +166,9 @@ export async function readChanges(db: Db, changes: DatabaseChanges): Promise<Sto
       }
       await Promise.all(
         [...keys.values()].map(async (key) => {
-          // getKey tells a deleted record from one whose value is undefined.
-          const [found, value] = await Promise.all([done(store.getKey(key)), done(store.get(key))]);
-          if (found === undefined) out.deletes.push(key);
+          const value = await done(store.get(key));
+          // Only getKey tells a deleted record from one whose value is undefined.
+          if (value === undefined && (await done(store.getKey(key))) === undefined) out.deletes.push(key);
           else out.puts.push([key, value]);
         }),
       );

@@ -57,12 +57,17 @@ function requireFactory(): Factory {
   return factory;
 }
 
-/** Opens an existing database (its connection must be closed). */
-export function openDatabase(name: string): Promise<Db> {
-  return done(requireFactory().open(name));
+/** Runs body with a connection to an existing database, closed afterwards. */
+export async function withDatabase<T>(name: string, body: (db: Db) => Promise<T>): Promise<T> {
+  const db = await done(requireFactory().open(name));
+  try {
+    return await body(db);
+  } finally {
+    db.close();
+  }
 }
 
-export async function databasesWithPrefix(prefix: string): Promise<Array<{ name: string; version: number }>> {
+async function databasesWithPrefix(prefix: string): Promise<Array<{ name: string; version: number }>> {
   return (await requireFactory().databases()).filter((d) => d.name.startsWith(prefix));
 }
 
@@ -74,8 +79,7 @@ export async function hasDatabases(prefix: string): Promise<boolean> {
 export async function snapshotDatabases(prefix: string): Promise<Buffer> {
   const out: DatabaseSnapshot[] = [];
   for (const { name, version } of await databasesWithPrefix(prefix)) {
-    const db = await openDatabase(name);
-    try {
+    const stores = await withDatabase(name, async (db) => {
       const stores: StoreSnapshot[] = [];
       for (const storeName of Array.from(db.objectStoreNames)) {
         const store = db.transaction(storeName, "readonly").objectStore(storeName);
@@ -94,10 +98,9 @@ export async function snapshotDatabases(prefix: string): Promise<Buffer> {
           values: await values,
         });
       }
-      out.push({ name, version, stores });
-    } finally {
-      db.close();
-    }
+      return stores;
+    });
+    out.push({ name, version, stores });
   }
   return serialize(out);
 }
