@@ -1,7 +1,9 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { botFetch, isSyncRequest } from "./sync-http.js";
+import { HttpApiEvent, type HttpApiEventHandlerMap, MatrixError, MatrixHttpApi, Method } from "matrix-js-sdk/lib/http-api/index.js";
+import { TypedEventEmitter } from "matrix-js-sdk/lib/models/typed-event-emitter.js";
+import { botFetch, isSyncRequest, SyncAnswer } from "./sync-http.js";
 
 interface Seen {
   url: string;
@@ -63,6 +65,36 @@ describe("botFetch", () => {
 
     await f(`${base}/_matrix/client/v3/account/whoami`, { method: "GET" });
     expect(seen.at(-1)!.headers["sec-fetch-mode"]).toBe("cors");
+  });
+
+  it("answers a success with its body once, as a Response does", async () => {
+    const url = `${base}/_matrix/client/v3/sync?since=s1`;
+    const res = await f(new URL(url), { method: "GET" });
+    expect(res).toBeInstanceOf(SyncAnswer);
+    expect([res.status, res.url, res.bodyUsed]).toEqual([200, url, false]);
+    const blob = await res.blob();
+    expect(blob.type).toBe("application/json");
+    expect(JSON.parse(await blob.text())).toMatchObject({ next_batch: "s2" });
+    expect(res.bodyUsed).toBe(true);
+    await expect(res.text()).rejects.toThrow(TypeError);
+    const bytes = new Uint8Array(await (await f(url, { method: "GET" })).arrayBuffer());
+    expect(JSON.parse(Buffer.from(bytes).toString("utf8"))).toMatchObject({ next_batch: "s2" });
+  });
+
+  it("serves the SDK's own HTTP client: a /sync's JSON, and a MatrixError with its headers", async () => {
+    const api = new MatrixHttpApi(new TypedEventEmitter<HttpApiEvent, HttpApiEventHandlerMap>(), {
+      baseUrl: base,
+      prefix: "/_matrix/client/v3",
+      onlyData: true,
+      accessToken: "t",
+      fetchFn: botFetch("@bot:x"),
+    });
+    expect(await api.authedRequest(Method.Get, "/sync", { since: "s1", timeout: "30000" })).toEqual({ next_batch: "s2", path: "/_matrix/client/v3/sync" });
+    expect(seen.at(-1)!.headers["sec-fetch-mode"]).toBeUndefined();
+    const failed = await api.authedRequest(Method.Get, "/sync", { status: "429" }).catch((err: unknown) => err);
+    expect(failed).toBeInstanceOf(MatrixError);
+    expect((failed as MatrixError).errcode).toBe("M_LIMIT_EXCEEDED");
+    expect((failed as MatrixError).getRetryAfterMs()).toBe(3000);
   });
 
   it("gives an error answer with its status and headers, and counts a 429", async () => {

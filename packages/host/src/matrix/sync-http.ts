@@ -5,9 +5,9 @@
 // unoptimised (--liftoff-only, runtime-flags.ts), and wraps each answer in WHATWG streams;
 // node:http parses natively. Measured with bench/lean.mjs' method on this machine, a /sync round
 // trip costs about half the client CPU; with hundreds of idle accounts that is most of the idle
-// CPU that is not the homeserver's (issue 18). The answer is a real Response, so the SDK reads it
-// as it reads fetch's; what fetch does that a /sync needs (abort with the signal's reason,
-// following a redirect) is kept.
+// CPU that is not the homeserver's (issue 18). What fetch does that a /sync needs (abort with the
+// signal's reason, following a redirect) is kept. A successful answer is a SyncAnswer (below);
+// any other is a real Response, so errors read exactly as fetch's.
 import http from "node:http";
 import https from "node:https";
 import type { BotMetricsRecorder } from "../metrics/recorder.js";
@@ -28,8 +28,10 @@ let agents: { "http:": http.Agent; "https:": https.Agent } | null = null;
 const agentFor = (protocol: "http:" | "https:") => (agents ??= { "http:": new http.Agent(agentOptions()), "https:": new https.Agent(agentOptions()) })[protocol];
 
 function urlOf(input: string | URL | Request): URL | null {
+  // The SDK passes a URL it built for this request and does not touch again.
+  if (input instanceof URL) return input;
   try {
-    return new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
+    return new URL(typeof input === "string" ? input : input.url);
   } catch {
     return null;
   }
@@ -48,6 +50,71 @@ function plainHeaders(headers: RequestInit["headers"]): Record<string, string> {
 
 function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException("This operation was aborted", "AbortError");
+}
+
+/**
+ * A 2xx /sync answer, holding its body in one buffer. matrix-js-sdk (http-api/fetch.js) reads a
+ * successful answer's `ok`, `status` and body (json, or text/blob); a real Response wraps the body
+ * in a WHATWG stream and validates every header on construction, which was a fifth of what an
+ * idle /sync allocates and so of the GC work of hundreds of idle accounts (issue 18). The
+ * headers become a real Headers only when read.
+ */
+export class SyncAnswer {
+  readonly ok = true;
+  readonly redirected = false;
+  readonly type = "basic";
+  #body: Buffer | null;
+  #headers: Headers | null = null;
+
+  constructor(
+    readonly status: number,
+    readonly statusText: string,
+    private readonly rawHeaders: readonly string[],
+    body: Buffer,
+    readonly url: string,
+  ) {
+    this.#body = body;
+  }
+
+  get headers(): Headers {
+    if (!this.#headers) {
+      this.#headers = new Headers();
+      for (let i = 0; i + 1 < this.rawHeaders.length; i += 2) this.#headers.append(this.rawHeaders[i]!, this.rawHeaders[i + 1]!);
+    }
+    return this.#headers;
+  }
+
+  get bodyUsed(): boolean {
+    return this.#body === null;
+  }
+
+  /** The body, once, as a Response gives it. */
+  #take(): Buffer {
+    const body = this.#body;
+    if (!body) throw new TypeError("Body is unusable: Body has already been read");
+    this.#body = null;
+    return body;
+  }
+
+  async text(): Promise<string> {
+    return this.#take().toString("utf8");
+  }
+
+  async json(): Promise<unknown> {
+    return JSON.parse(this.#take().toString("utf8"));
+  }
+
+  async bytes(): Promise<Uint8Array> {
+    return new Uint8Array(this.#take());
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    return (await this.bytes()).buffer as ArrayBuffer;
+  }
+
+  async blob(): Promise<Blob> {
+    return new Blob([this.#take()], { type: this.headers.get("content-type") ?? "" });
+  }
 }
 
 /** One GET over node:http(s); rejects as fetch does (the signal's reason, or a TypeError). */
@@ -86,10 +153,16 @@ function get(url: URL, init: RequestInit, retryReset: boolean): Promise<Response
       });
       res.on("end", () => {
         settle();
+        const statusText = res.statusMessage ?? "";
+        if (status >= 200 && status < 300 && !NULL_BODY_STATUS.has(status)) {
+          // The SDK reads a successful answer as it reads a Response (see SyncAnswer).
+          resolve(new SyncAnswer(status, statusText, res.rawHeaders, Buffer.concat(chunks), url.href) as unknown as Response);
+          return;
+        }
         const headers: Array<[string, string]> = [];
         for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) headers.push([res.rawHeaders[i]!, res.rawHeaders[i + 1]!]);
         const body = NULL_BODY_STATUS.has(status) ? null : Buffer.concat(chunks);
-        resolve(new Response(body, { status, statusText: res.statusMessage ?? "", headers }));
+        resolve(new Response(body, { status, statusText, headers }));
       });
     });
     req.end();
