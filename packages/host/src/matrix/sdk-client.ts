@@ -9,7 +9,7 @@ import type { Logger } from "pino";
 import type { BotMetricsRecorder } from "../metrics/recorder.js";
 import type { ClientRow } from "../store/types.js";
 import { sdkLoggerFor } from "./sdk-logger.js";
-import { botFetch } from "./sync-http.js";
+import { botFetch, withClearedLocalTimeouts } from "./sync-http.js";
 
 export interface SdkClientOptions {
   log: Logger;
@@ -33,10 +33,11 @@ export function createSdkClient(row: ClientRow, options: SdkClientOptions, devic
     store: new MemoryStore(),
     timelineSupport: false,
     logger: sdkLoggerFor(options.log),
-    localTimeoutMs: 60_000,
     cryptoCallbacks: options.cryptoCallbacks,
     fetchFn: botFetch(row.id, options.metrics),
   });
+  // No client-wide localTimeoutMs: it would stand in for the /sync timeout left out here.
+  withClearedLocalTimeouts(client.http);
   client.on(HttpApiEvent.SessionLoggedOut, options.onTokenRejected);
   return client;
 }

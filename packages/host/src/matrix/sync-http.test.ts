@@ -1,9 +1,9 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { HttpApiEvent, type HttpApiEventHandlerMap, MatrixError, MatrixHttpApi, Method } from "matrix-js-sdk/lib/http-api/index.js";
+import { HttpApiEvent, type HttpApiEventHandlerMap, type IRequestOpts, MatrixError, MatrixHttpApi, Method } from "matrix-js-sdk/lib/http-api/index.js";
 import { TypedEventEmitter } from "matrix-js-sdk/lib/models/typed-event-emitter.js";
-import { botFetch, isSyncRequest, SyncAnswer } from "./sync-http.js";
+import { botFetch, isSyncRequest, REQUEST_TIMEOUT_MS, SYNC_BUFFER_MS, SyncAnswer, syncDeadlineMs, withClearedLocalTimeouts } from "./sync-http.js";
 
 interface Seen {
   url: string;
@@ -95,6 +95,52 @@ describe("botFetch", () => {
     expect(failed).toBeInstanceOf(MatrixError);
     expect((failed as MatrixError).errcode).toBe("M_LIMIT_EXCEEDED");
     expect((failed as MatrixError).getRetryAfterMs()).toBe(3000);
+  });
+
+  it("gives a /sync up to its long-poll timeout plus the SDK's buffer, then aborts it as the SDK did", async () => {
+    expect(syncDeadlineMs(new URL(`${base}/_matrix/client/v3/sync?timeout=30000`))).toBe(30_000 + SYNC_BUFFER_MS);
+    expect(syncDeadlineMs(new URL(`${base}/_matrix/client/v3/sync`))).toBe(SYNC_BUFFER_MS);
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const pending = f(`${base}/_matrix/client/v3/sync?slow=3&timeout=1000`, { method: "GET" });
+      const settled = pending.catch((err: unknown) => err);
+      // Only setTimeout is faked: let the request reach the server (bounded, on setImmediate).
+      for (let i = 0; i < 1_000 && !seen.at(-1)?.url.includes("slow=3"); i++) await new Promise((r) => setImmediate(r));
+      expect(seen.at(-1)!.url).toContain("slow=3");
+      vi.advanceTimersByTime(1_000 + SYNC_BUFFER_MS - 1);
+      expect(vi.getTimerCount()).toBe(1);
+      vi.advanceTimersByTime(1);
+      expect(await settled).toMatchObject({ name: "AbortError" });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("leaves the SDK no local-timeout timer for a /sync, and keeps its 60 s one for other requests", async () => {
+    const api = new MatrixHttpApi(new TypedEventEmitter<HttpApiEvent, HttpApiEventHandlerMap>(), {
+      baseUrl: base,
+      prefix: "/_matrix/client/v3",
+      onlyData: true,
+      accessToken: "t",
+      fetchFn: botFetch("@bot:x"),
+    });
+    withClearedLocalTimeouts(api);
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      // As SyncApi.doSyncRequest asks: the long poll plus 80 s. Unpatched, each leaves a timer.
+      const sync = () => api.authedRequest(Method.Get, "/sync", { since: "s1", timeout: "30000" }, undefined, { localTimeoutMs: 110_000 } as IRequestOpts);
+      await sync(); // the connection, and whatever opening it schedules
+      const timers = vi.getTimerCount();
+      await sync();
+      await sync();
+      expect(vi.getTimerCount()).toBe(timers);
+      await api.authedRequest(Method.Get, "/account/whoami");
+      expect(vi.getTimerCount()).toBe(timers + 1);
+      vi.advanceTimersByTime(REQUEST_TIMEOUT_MS);
+      expect(vi.getTimerCount()).toBe(timers);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("gives an error answer with its status and headers, and counts a 429", async () => {
