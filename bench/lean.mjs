@@ -52,6 +52,28 @@ if (process.argv[2] === "--daemon") {
     }
     return out;
   };
+  // Resident memory by kind of mapping (/proc/self/smaps): the node binary's own pages, other files
+  // (libraries, native addons), WebAssembly memories (a read-write mapping followed by V8's guard
+  // reservation of 4 GiB or more), and the rest of the anonymous memory (V8 heaps and code, malloc,
+  // thread stacks).
+  const residentByKind = () => {
+    const maps = [];
+    let cur = null;
+    for (const line of readFileSync("/proc/self/smaps", "utf8").split("\n")) {
+      const head = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (head) maps.push((cur = { size: parseInt(head[2], 16) - parseInt(head[1], 16), perms: head[3], name: head[4], rss: 0 }));
+      else if (cur && line.startsWith("Rss:")) cur.rss = Number(/\d+/.exec(line)[0]) * 1024;
+    }
+    const out = { "node binary": 0, "other files": 0, "wasm memories": 0, anonymous: 0 };
+    maps.forEach((m, i) => {
+      const next = maps[i + 1];
+      if (m.name === process.execPath || m.name.endsWith("/bin/node")) out["node binary"] += m.rss;
+      else if (m.name.startsWith("/")) out["other files"] += m.rss;
+      else if (m.perms.startsWith("rw") && next && next.perms.startsWith("---") && next.size >= 4 * 2 ** 30) out["wasm memories"] += m.rss;
+      else out.anonymous += m.rss;
+    });
+    return out;
+  };
   const snapshot = (label) => ({ label, rss: rssNow(), ...pick(process.memoryUsage()), code: codeBytes() });
   const pick = ({ heapUsed, external, arrayBuffers }) => ({ heapUsed, external, arrayBuffers });
   const steps = [snapshot("node started")];
@@ -91,7 +113,7 @@ if (process.argv[2] === "--daemon") {
         const w = entry.worker.worker;
         if (typeof w?.getHeapStatistics === "function") workers.push(await w.getHeapStatistics());
       }
-      return { main, workers };
+      return { main, workers, resident: residentByKind() };
     },
     syncing: ({ ids }) => ids.filter((id) => daemon.clients.status(id).sync_ok).length,
     cpu: () => ({ ...process.cpuUsage(), rss: rssNow(), threads: threadTimes() }),
@@ -322,6 +344,14 @@ const workerHeap = threads.workers.reduce((a, w) => a + w.total_heap_size + (w.e
 console.log(
   `  RSS ${mb(end.rss)} MB = main heap+external ${mb(mainHeap)} + worker heap+external ${mb(workerHeap)} + native (node binary, code, wasm, malloc, stacks) ${mb(end.rss - mainHeap - workerHeap)} MB`,
 );
+/** Where the resident memory is, by kind of mapping (see residentByKind). */
+function printResident({ main, workers, resident }, indent) {
+  const v8Heaps = main.total_physical_size + workers.reduce((a, w) => a + w.total_physical_size, 0);
+  console.log(
+    `${indent}by mapping: node binary ${mb(resident["node binary"])} MB (its code, paged in from disk), other files ${mb(resident["other files"])} MB (libraries, native addons), WebAssembly memories ${mb(resident["wasm memories"])} MB (the Rust crypto's and undici's), anonymous ${mb(resident.anonymous)} MB (V8 heaps ${mb(v8Heaps)} MB of it; the rest V8 code, malloc, stacks)`,
+  );
+}
+printResident(threads, "  ");
 console.log(`  journey: 1 bot account + 1 instance, host RSS ${mb(end.rss)} MB; !ping p50 ${fmt(pingMs[Math.floor(pingMs.length / 2)])} ms (load ${load()})`);
 
 // ---- 3: many idle accounts --------------------------------------------------------------------
@@ -379,6 +409,7 @@ for (const n of [...SIZES].sort((a, b) => a - b)) {
     .sort((x, y) => y[1] - x[1]);
   const tickMs = 10; // USER_HZ is 100 on Linux
   console.log(`    by thread: ${ticks.map(([name, t]) => `${name} ${(((t * tickMs) / (IDLE_S * 1000)) * 100).toFixed(2)} %`).join(", ")}`);
+  printResident(await host.call("threads"), "    ");
   if (n === maxN) {
     await host.call("profileStart");
     await sleep(IDLE_S * 1000);
