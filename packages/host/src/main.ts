@@ -147,7 +147,11 @@ async function healthCommand(values: { url?: string; attempts?: string; interval
 
 async function startCommand(configPath: string): Promise<void> {
   // The daemon's memory settings (runtime-flags.ts): relaunch with them, same pid, if missing.
-  relaunchWithRuntimeFlags();
+  try {
+    relaunchWithRuntimeFlags();
+  } catch (err) {
+    fail((err as Error).message); // BOTYARD_NODE_FLAGS holds a word that is not a flag
+  }
   // Loaded here so `--help` and `hash-password` do not load the whole host.
   const { Daemon } = await import("./daemon.js");
   const { DamagedDatabaseError } = await import("./store/integrity.js");

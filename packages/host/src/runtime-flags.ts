@@ -15,8 +15,21 @@
 // - MALLOC_ARENA_MAX=2: every thread (plugin workers, the check threads, libuv, V8's platform
 //   threads) may otherwise get its own glibc arena, kept after the thread ends; a few MiB less.
 
+//
+// Not set, measured with bench/lean.mjs: --initial-old-space-size=128 (300 idle encrypted
+// accounts: 1.3 % of a core instead of 1.9-2.2 %, the major GCs of the old generation being most
+// of the idle CPU; about 25 MB more RSS, and more until each major GC). An operator who wants it
+// gives it in BOTYARD_NODE_FLAGS (README, "Many bot accounts").
+
 /** V8/Node flags for the daemon's process. */
 export const HOST_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=1", "--liftoff-only", "--optimize-for-size"];
+
+/**
+ * The operator's own Node/V8 flags, space-separated: given on the relaunch's command line, where
+ * Node takes V8 flags that NODE_OPTIONS refuses (such as --initial-old-space-size). One with the
+ * name of a HOST_NODE_FLAGS entry replaces it.
+ */
+export const OPERATOR_FLAGS_ENV = "BOTYARD_NODE_FLAGS";
 
 /** Environment for the daemon's process; a value the operator set is kept. */
 export const HOST_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: "2" };
@@ -27,10 +40,20 @@ export const RELAUNCH_MARK = "BOTYARD_RUNTIME_FLAGS";
 /** `--max_semi_space_size=8`, `--no-liftoff-only` → `--max-semi-space-size`, `--liftoff-only`. */
 const flagName = (flag: string) => flag.split("=")[0]!.replace(/_/g, "-").replace(/^--no-/, "--");
 
-/** The flags from HOST_NODE_FLAGS not already given (same name, any value) in execArgv or NODE_OPTIONS. */
-export function missingNodeFlags(execArgv: readonly string[], nodeOptions = ""): string[] {
+/** HOST_NODE_FLAGS with the operator's flags (OPERATOR_FLAGS_ENV) in place of the same names. */
+export function wantedNodeFlags(operatorFlags = ""): string[] {
+  const own = operatorFlags.split(/\s+/).filter(Boolean);
+  for (const word of own) {
+    if (!word.startsWith("--")) throw new Error(`${OPERATOR_FLAGS_ENV}: "${word}" is not a Node flag; give flags such as --initial-old-space-size=128, separated by spaces`);
+  }
+  const names = new Set(own.map(flagName));
+  return [...HOST_NODE_FLAGS.filter((flag) => !names.has(flagName(flag))), ...own];
+}
+
+/** The wanted flags not already given (same name, any value) in execArgv or NODE_OPTIONS. */
+export function missingNodeFlags(execArgv: readonly string[], nodeOptions = "", wanted: readonly string[] = HOST_NODE_FLAGS): string[] {
   const given = new Set([...execArgv, ...nodeOptions.split(/\s+/).filter(Boolean)].map(flagName));
-  return HOST_NODE_FLAGS.filter((flag) => !given.has(flagName(flag)));
+  return wanted.filter((flag) => !given.has(flagName(flag)));
 }
 
 /** HOST_ENV entries the environment does not set yet. */
@@ -39,7 +62,7 @@ export function missingEnv(env: NodeJS.ProcessEnv): Record<string, string> {
 }
 
 /**
- * Replaces this process by the same command with HOST_NODE_FLAGS and HOST_ENV, when something is
+ * Replaces this process by the same command with the wanted flags and HOST_ENV, when something is
  * missing and this Node has process.execve (22.15+, 23.11+; not on Windows). Returns only when
  * it does not relaunch. Call it before loading the host: nothing is running yet.
  */
@@ -47,7 +70,7 @@ export function relaunchWithRuntimeFlags(proc: NodeJS.Process = process): void {
   if (proc.env[RELAUNCH_MARK] !== undefined) return;
   const execve = (proc as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never }).execve;
   if (typeof execve !== "function") return;
-  const flags = missingNodeFlags(proc.execArgv, proc.env.NODE_OPTIONS);
+  const flags = missingNodeFlags(proc.execArgv, proc.env.NODE_OPTIONS, wantedNodeFlags(proc.env[OPERATOR_FLAGS_ENV]));
   const env = missingEnv(proc.env);
   if (flags.length === 0 && Object.keys(env).length === 0) return;
   const script = proc.argv[1];
