@@ -43,6 +43,15 @@ describe("botFetch", () => {
     rateLimited: (bot: string) => void recorded.push(["429", bot]),
   } as never;
   const f = botFetch("@bot:x", metrics);
+  /** The SDK's own HTTP client, with botFetch as its fetch (as sdk-client.ts builds it). */
+  const sdkHttpApi = () =>
+    new MatrixHttpApi(new TypedEventEmitter<HttpApiEvent, HttpApiEventHandlerMap>(), {
+      baseUrl: base,
+      prefix: "/_matrix/client/v3",
+      onlyData: true,
+      accessToken: "t",
+      fetchFn: botFetch("@bot:x"),
+    });
 
   it("takes only a GET of /sync over node:http", () => {
     expect(isSyncRequest(new URL(`${base}/_matrix/client/v3/sync?since=s1`))).toBe(true);
@@ -82,13 +91,7 @@ describe("botFetch", () => {
   });
 
   it("serves the SDK's own HTTP client: a /sync's JSON, and a MatrixError with its headers", async () => {
-    const api = new MatrixHttpApi(new TypedEventEmitter<HttpApiEvent, HttpApiEventHandlerMap>(), {
-      baseUrl: base,
-      prefix: "/_matrix/client/v3",
-      onlyData: true,
-      accessToken: "t",
-      fetchFn: botFetch("@bot:x"),
-    });
+    const api = sdkHttpApi();
     expect(await api.authedRequest(Method.Get, "/sync", { since: "s1", timeout: "30000" })).toEqual({ next_batch: "s2", path: "/_matrix/client/v3/sync" });
     expect(seen.at(-1)!.headers["sec-fetch-mode"]).toBeUndefined();
     const failed = await api.authedRequest(Method.Get, "/sync", { status: "429" }).catch((err: unknown) => err);
@@ -117,13 +120,7 @@ describe("botFetch", () => {
   });
 
   it("leaves the SDK no local-timeout timer for a /sync, and keeps its 60 s one for other requests", async () => {
-    const api = new MatrixHttpApi(new TypedEventEmitter<HttpApiEvent, HttpApiEventHandlerMap>(), {
-      baseUrl: base,
-      prefix: "/_matrix/client/v3",
-      onlyData: true,
-      accessToken: "t",
-      fetchFn: botFetch("@bot:x"),
-    });
+    const api = sdkHttpApi();
     withClearedLocalTimeouts(api);
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     try {
