@@ -114,6 +114,9 @@ describe("botFetch", () => {
       expect(vi.getTimerCount()).toBe(1);
       vi.advanceTimersByTime(1);
       expect(await settled).toMatchObject({ name: "AbortError" });
+      // Given up for good: not sent again as a reset of a kept-alive socket would be.
+      for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+      expect(seen.filter((s) => s.url.includes("slow=3"))).toHaveLength(1);
     } finally {
       vi.useRealTimers();
     }
