@@ -17,9 +17,9 @@
 
 //
 // Not set, measured with bench/lean.mjs: --initial-old-space-size=128 (300 idle encrypted
-// accounts: 1.3 % of a core instead of 1.9-2.2 %, the major GCs of the old generation being most
-// of the idle CPU; about 25 MB more RSS, and more until each major GC). An operator who wants it
-// gives it in BOTYARD_NODE_FLAGS (README, "Many bot accounts").
+// accounts: 1.3 % of a core instead of 1.75-1.9 %, the old generation's major GCs being about
+// 40 % of the idle CPU; about 25 MB more RSS, and more until each major GC). An operator who
+// wants it gives it in BOTYARD_NODE_FLAGS (README, "Many bot accounts").
 
 /** V8/Node flags for the daemon's process. */
 export const HOST_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=1", "--liftoff-only", "--optimize-for-size"];
