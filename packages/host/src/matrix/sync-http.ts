@@ -49,6 +49,13 @@ function plainHeaders(headers: RequestInit["headers"]): Record<string, string> {
   return headers as Record<string, string>;
 }
 
+/** node:http's raw header list (name, value, name, value, ...) as pairs. */
+function headerPairs(raw: readonly string[]): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!]);
+  return pairs;
+}
+
 function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException("This operation was aborted", "AbortError");
 }
@@ -78,11 +85,7 @@ export class SyncAnswer {
   }
 
   get headers(): Headers {
-    if (!this.#headers) {
-      this.#headers = new Headers();
-      for (let i = 0; i + 1 < this.rawHeaders.length; i += 2) this.#headers.append(this.rawHeaders[i]!, this.rawHeaders[i + 1]!);
-    }
-    return this.#headers;
+    return (this.#headers ??= new Headers(headerPairs(this.rawHeaders)));
   }
 
   get bodyUsed(): boolean {
@@ -137,25 +140,24 @@ function get(url: URL, init: RequestInit, retryReset: boolean): Promise<Response
   return new Promise((resolve, reject) => {
     const transport = url.protocol === "https:" ? https : http;
     const req = transport.request(url, { method: "GET", headers: plainHeaders(init.headers), agent: agentFor(url.protocol as "http:" | "https:") });
-    const onAbort = () => {
+    // Aborted or past its deadline: the request ends here, and its reset is not retried below.
+    let gaveUp = false;
+    const giveUp = (reason: unknown) => {
+      gaveUp = true;
       req.destroy();
-      reject(abortReason(signal as AbortSignal));
+      reject(reason);
     };
+    const onAbort = () => giveUp(abortReason(signal as AbortSignal));
     signal?.addEventListener("abort", onAbort, { once: true });
     // The SDK's local timeout fired as an abort with the default reason (AbortError): so does this.
-    let timedOut = false;
-    const deadline = setTimeout(() => {
-      timedOut = true;
-      req.destroy();
-      reject(new DOMException("This operation was aborted", "AbortError"));
-    }, syncDeadlineMs(url));
+    const deadline = setTimeout(() => giveUp(new DOMException("This operation was aborted", "AbortError")), syncDeadlineMs(url));
     const settle = () => {
       clearTimeout(deadline);
       signal?.removeEventListener("abort", onAbort);
     };
     req.on("error", (err: NodeJS.ErrnoException) => {
       settle();
-      if (signal?.aborted || timedOut) return;
+      if (gaveUp) return;
       // A kept-alive socket the server had just closed: the request never reached it; once more.
       if (retryReset && req.reusedSocket && err.code === "ECONNRESET") get(url, init, false).then(resolve, reject);
       else reject(new TypeError("fetch failed", { cause: err }));
@@ -183,10 +185,8 @@ function get(url: URL, init: RequestInit, retryReset: boolean): Promise<Response
           resolve(new SyncAnswer(status, statusText, res.rawHeaders, Buffer.concat(chunks), url.href) as unknown as Response);
           return;
         }
-        const headers: Array<[string, string]> = [];
-        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) headers.push([res.rawHeaders[i]!, res.rawHeaders[i + 1]!]);
         const body = NULL_BODY_STATUS.has(status) ? null : Buffer.concat(chunks);
-        resolve(new Response(body, { status, statusText, headers }));
+        resolve(new Response(body, { status, statusText, headers: headerPairs(res.rawHeaders) }));
       });
     });
     req.end();
@@ -230,7 +230,7 @@ type RequestOtherUrl = MatrixHttpApi<IHttpOpts & { onlyData: true }>["requestOth
 export function withClearedLocalTimeouts(api: MatrixHttpApi<IHttpOpts & { onlyData: true }>): void {
   const requestOtherUrl = api.requestOtherUrl.bind(api) as (...args: Parameters<RequestOtherUrl>) => ReturnType<RequestOtherUrl>;
   api.requestOtherUrl = ((method, url, body, opts) => {
-    const sync = body == null && isSyncRequest(url instanceof URL ? url : urlOf(url), { method });
+    const sync = body == null && isSyncRequest(urlOf(url), { method });
     return requestOtherUrl(method, url, body, { ...opts, localTimeoutMs: sync ? undefined : (opts?.localTimeoutMs ?? REQUEST_TIMEOUT_MS) } as typeof opts);
   }) as RequestOtherUrl;
 }

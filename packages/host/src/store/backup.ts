@@ -93,25 +93,21 @@ const identity = (file: string) => {
   return st ? `${st.ino}:${st.size}:${st.mtimeMs}` : "none";
 };
 
-/** Copies one file, private (0600). */
-function copyPrivate(source: string, target: string): void {
-  copyFileSync(source, target);
-  chmodSync(target, 0o600);
-}
-
 /**
  * Copies the crypto stores. A store file is replaced whole now and then (crypto-store.ts) and its
  * journal restarted: the pair is copied again until the store file stayed the same meanwhile, so
  * the journal copied belongs to the store copied. Appends to the journal during the copy are left
  * for the next backup (a frame cut short is left out when the store is read).
  */
-function copyCryptoStores(cryptoFolder: string, folder: string): Record<string, BackupFile> {
+function copyCryptoStores(cryptoFolder: string | undefined, folder: string): Record<string, BackupFile> {
   const names = filesIn(cryptoFolder, CRYPTO_FILE);
-  if (names.length === 0) return {};
+  if (!cryptoFolder || names.length === 0) return {};
   mkdirSync(path.join(folder, CRYPTO_FOLDER), { mode: 0o700 });
   const copies: Record<string, BackupFile> = {};
   const copy = (name: string) => {
-    copyPrivate(path.join(cryptoFolder, name), path.join(folder, CRYPTO_FOLDER, name));
+    const target = path.join(folder, CRYPTO_FOLDER, name);
+    copyFileSync(path.join(cryptoFolder, name), target);
+    chmodSync(target, 0o600);
     copies[name] = described(folder, path.join(CRYPTO_FOLDER, name));
   };
   for (const name of names.filter((n) => !n.endsWith(".log"))) {
@@ -146,7 +142,7 @@ export function backupDatabases(paths: DatabasePaths, folder: string, version: s
     copyDatabase(path.join(paths.instanceFolder, name), path.join(folder, file));
     instances[name] = described(folder, file);
   }
-  const crypto = paths.cryptoFolder ? copyCryptoStores(paths.cryptoFolder, folder) : {};
+  const crypto = copyCryptoStores(paths.cryptoFolder, folder);
   const manifest: BackupManifest = {
     format: 1,
     created_at: new Date().toISOString(),
