@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { filterSyncChanges, SyncChangesFilter, type SyncCryptoChanges } from "./sync-changes-filter.js";
+import { filterSyncChanges, jitteredRefreshMs, REFRESH_MS, SyncChangesFilter, type SyncCryptoChanges } from "./sync-changes-filter.js";
 
 const idle = (count = 50, fallback: string[] | undefined = ["signed_curve25519"]): SyncCryptoChanges => ({
   toDeviceEvents: [],
@@ -13,7 +13,7 @@ describe("filterSyncChanges", () => {
     let clock = 0;
     const seen: SyncCryptoChanges[] = [];
     const backend = { processSyncChanges: async (c: SyncCryptoChanges) => (seen.push(c), [{ from: "machine" }]) };
-    filterSyncChanges(backend, new SyncChangesFilter(() => clock));
+    filterSyncChanges(backend, new SyncChangesFilter(() => clock, 60 * 60_000));
     const run = (c: SyncCryptoChanges) => backend.processSyncChanges(c);
 
     expect(await run(idle())).toEqual([{ from: "machine" }]);
@@ -28,9 +28,19 @@ describe("filterSyncChanges", () => {
     expect(seen).toHaveLength(7);
     await run(idle(49, undefined));
     expect(seen).toHaveLength(7);
-    clock += 5 * 60_000;
+    clock += 60 * 60_000 - 1;
+    await run(idle(49, undefined));
+    expect(seen).toHaveLength(7);
+    clock += 1;
     await run(idle(49, undefined));
     expect(seen).toHaveLength(8);
+  });
+
+  it("spreads each account's refresh over an hour ± 25 %", () => {
+    expect(jitteredRefreshMs(() => 0)).toBe(REFRESH_MS * 0.75);
+    expect(jitteredRefreshMs(() => 0.5)).toBe(REFRESH_MS);
+    expect(jitteredRefreshMs(() => 0.999999)).toBeLessThanOrEqual(REFRESH_MS * 1.25);
+    expect(REFRESH_MS).toBe(60 * 60_000);
   });
 
   it("passes the same answer again after the machine failed on it", async () => {

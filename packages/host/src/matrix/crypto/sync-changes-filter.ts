@@ -8,14 +8,22 @@
 //
 // An answer is passed on when it has to-device events or device list changes, when its key
 // counts or unused fallback keys differ from the last answer passed on, or when the last pass is
-// older than REFRESH_MS (the machine also expires verification requests in that pass).
+// older than the account's refresh interval. That refresh is all the time-based work the machine
+// does in the pass: expiring verification requests nobody answered (a live verification brings
+// to-device events, so it passes anyway) and its fallback key's weekly rotation. Each pass costs
+// an idle account several ms of CPU (the Olm account's pickle round trip), so a 5-minute refresh
+// was most of the idle CPU of hundreds of accounts, in waves (bench/lean.mjs, issue 18); an hour,
+// spread over ±25 % per account, keeps the waves apart and an abandoned request at most that late.
 //
 // After each sync the SDK also asks the machine what it has to send (outgoingRequests(), which
 // reads the store). After an answer that was left out, that pass is left out too when the
 // machine's previous pass had nothing to send: nothing reached the machine since. Requests that
 // failed are still there, so they are retried after the next sync, as the SDK intends; whatever
 // the SDK queues elsewhere (encrypting, verification, device changes) it sends itself.
-const REFRESH_MS = 5 * 60_000;
+export const REFRESH_MS = 60 * 60_000;
+
+/** One account's refresh interval: REFRESH_MS ± 25 %, so accounts started together refresh apart. */
+export const jitteredRefreshMs = (random: () => number = Math.random): number => Math.round(REFRESH_MS * (0.75 + 0.5 * random()));
 
 /** What matrix-js-sdk's sync gives its crypto layer (SyncCryptoCallbacks.processSyncChanges). */
 export interface SyncCryptoChanges {
@@ -47,12 +55,15 @@ export class SyncChangesFilter {
   /** The last answer was left out. */
   skippedLast = false;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly refreshMs: number = jitteredRefreshMs(),
+  ) {}
 
   needsPass(changes: SyncCryptoChanges): boolean {
     if (changes.toDeviceEvents.length > 0) return true;
     if ((changes.deviceLists?.changed?.length ?? 0) > 0 || (changes.deviceLists?.left?.length ?? 0) > 0) return true;
-    return keysOf(changes) !== this.lastKeys || this.now() - this.lastPass >= REFRESH_MS;
+    return keysOf(changes) !== this.lastKeys || this.now() - this.lastPass >= this.refreshMs;
   }
 
   passed(changes: SyncCryptoChanges): void {
