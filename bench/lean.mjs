@@ -22,7 +22,6 @@
 //   BOTYARD_BENCH_HOST_FLAGS  more node flags for the daemon, e.g. --lite-mode (to measure one)
 //   BOTYARD_BENCH_HOST_DIST   another build's packages/host/dist to measure (e.g. main's, for a
 //                             before/after comparison on the same machine)
-import { fork } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -212,6 +211,7 @@ function selfTimes(profile) {
 
 // ---- main mode ---------------------------------------------------------------------------------
 const { HS, fmt, pinger, bareClient, sleep, support, waitJoined } = await import("./support/matrix.mjs");
+const { startLeanDaemon, stopLeanDaemon } = await import("./support/lean-daemon.mjs");
 const { clientRowFor, registerUser, sharedSecret } = support;
 const { HOST_NODE_FLAGS, HOST_ENV } = await import(pathToFileURL(join(hostDist, "runtime-flags.js")).href);
 const { HostStore } = await import(pathToFileURL(join(hostDist, "store/host-store.js")).href);
@@ -252,44 +252,9 @@ function makeDataDir() {
   return dir;
 }
 
-/** Starts the daemon child in `dir`; resolves with a function calling its handlers. */
-async function startDaemon(dir) {
-  const child = fork(fileURLToPath(import.meta.url), ["--daemon", join(dir, "config.yaml")], {
-    cwd: dir,
-    execArgv: [...HOST_NODE_FLAGS, ...EXTRA_FLAGS],
-    env: { ...HOST_ENV, ...process.env, BOTYARD_RUNTIME_FLAGS: "off" },
-    stdio: ["ignore", "ignore", "inherit", "ipc"],
-  });
-  const waiting = new Map();
-  let next = 1;
-  let started;
-  const ready = new Promise((resolve, reject) => {
-    started = { resolve, reject };
-    child.once("exit", (code) => reject(new Error(`the daemon exited (${code}) before it started`)));
-  });
-  child.on("message", (msg) => {
-    if (msg.id === 0) return started.resolve(msg.value);
-    const w = waiting.get(msg.id);
-    waiting.delete(msg.id);
-    if (msg.ok) w.resolve(msg.value);
-    else w.reject(new Error(msg.error));
-  });
-  const call = (op, args) =>
-    new Promise((resolve, reject) => {
-      const id = next++;
-      waiting.set(id, { resolve, reject });
-      child.send({ id, op, args });
-    });
-  const { port } = await ready;
-  return { child, call, port };
-}
-
-async function stopDaemon(d) {
-  const exited = new Promise((r) => d.child.once("exit", r));
-  await d.call("stop").catch(() => undefined);
-  await Promise.race([exited, sleep(10_000)]);
-  if (d.child.exitCode === null) d.child.kill("SIGKILL");
-}
+/** Starts the daemon child in `dir` with the host's flags and environment. */
+const startDaemon = (dir) => startLeanDaemon(dir, { execArgv: [...HOST_NODE_FLAGS, ...EXTRA_FLAGS], env: { ...HOST_ENV, ...process.env } });
+const stopDaemon = stopLeanDaemon;
 
 async function api(port, token, method, path, body, headers = {}) {
   const res = await fetch(`http://127.0.0.1:${port}/_matrix/maubot/v1${path}`, {

@@ -15,14 +15,13 @@
 //   BOTYARD_BENCH_AB_ROUNDS     idle windows (default 5), BOTYARD_BENCH_AB_WINDOW_S each (default 60)
 //   BOTYARD_BENCH_AB_SETTLE_S   wait after all are syncing (default 120: start-up key uploads)
 //   BOTYARD_TEST_HS             homeserver (default http://127.0.0.1:8008)
-import { fork } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { HS, sleep, support } from "./matrix.mjs";
+import { pathToFileURL } from "node:url";
+import { startLeanDaemon, stopLeanDaemon } from "./lean-daemon.mjs";
+import { HS, root, sleep, support } from "./matrix.mjs";
 
-const root = join(fileURLToPath(import.meta.url), "../../..");
 const { clientRowFor, registerUser, sharedSecret } = support;
 const variants = (process.env.BOTYARD_BENCH_AB ?? "base").split("|").map((v) => {
   const [flags, dist] = v.split("@");
@@ -51,34 +50,8 @@ async function startVariant(variant, index) {
   const store = HostStore.open(join(dir, "host.db"));
   for (const a of accounts) store.putClient(clientRowFor(a, HS));
   store.close();
-  const child = fork(join(root, "bench/lean.mjs"), ["--daemon", join(dir, "config.yaml")], {
-    cwd: dir,
-    execArgv: [...HOST_NODE_FLAGS, ...variant.flags],
-    env: { ...HOST_ENV, ...process.env, BOTYARD_RUNTIME_FLAGS: "off", BOTYARD_BENCH_HOST_DIST: variant.dist },
-    stdio: ["ignore", "ignore", "inherit", "ipc"],
-  });
-  const waiting = new Map();
-  let next = 1;
-  let started;
-  const ready = new Promise((resolve, reject) => {
-    started = resolve;
-    child.once("exit", (code) => reject(new Error(`${variant.label}: the daemon exited (${code}) before it started`)));
-  });
-  child.on("message", (msg) => {
-    if (msg.id === 0) return started();
-    const w = waiting.get(msg.id);
-    waiting.delete(msg.id);
-    if (msg.ok) w.resolve(msg.value);
-    else w.reject(new Error(msg.error));
-  });
-  const call = (op, args) =>
-    new Promise((resolve, reject) => {
-      const id = next++;
-      waiting.set(id, { resolve, reject });
-      child.send({ id, op, args });
-    });
-  await ready;
-  return { ...variant, dir, child, call, ids: accounts.map((a) => a.user_id), cpuUs: 0, rounds: [] };
+  const daemon = await startLeanDaemon(dir, { execArgv: [...HOST_NODE_FLAGS, ...variant.flags], env: { ...HOST_ENV, ...process.env, BOTYARD_BENCH_HOST_DIST: variant.dist } });
+  return { ...variant, ...daemon, dir, ids: accounts.map((a) => a.user_id), cpuUs: 0, rounds: [] };
 }
 
 const daemons = [];
@@ -108,9 +81,7 @@ for (let r = 0; r < ROUNDS; r++) {
 console.log("  all windows:");
 for (const d of daemons) console.log(`    ${d.label.padEnd(width)}  ${((d.cpuUs / (ROUNDS * WINDOW_S * 1e6)) * 100).toFixed(2)} % of a core (windows: ${d.rounds.join(", ")})`);
 for (const d of daemons) {
-  await d.call("stop").catch(() => undefined);
-  await Promise.race([new Promise((r) => d.child.once("exit", r)), sleep(10_000)]);
-  if (d.child.exitCode === null) d.child.kill("SIGKILL");
+  await stopLeanDaemon(d);
   rmSync(d.dir, { recursive: true, force: true });
 }
 process.exit(0);

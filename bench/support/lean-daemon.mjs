@@ -1,0 +1,50 @@
+// The daemon child of bench/lean.mjs (its --daemon mode), started and called over IPC; used by
+// lean.mjs itself and by lean-ab.mjs.
+import { fork } from "node:child_process";
+import { join } from "node:path";
+import { root, sleep } from "./matrix.mjs";
+
+/**
+ * Forks `bench/lean.mjs --daemon <dir>/config.yaml` with the given node flags and environment;
+ * resolves once the daemon has started with `{ child, call, port }` (call(op, args) runs one of its
+ * handlers).
+ */
+export async function startLeanDaemon(dir, { execArgv, env }) {
+  const child = fork(join(root, "bench/lean.mjs"), ["--daemon", join(dir, "config.yaml")], {
+    cwd: dir,
+    execArgv,
+    // The flags are given here, so the daemon must not relaunch itself with its own.
+    env: { ...env, BOTYARD_RUNTIME_FLAGS: "off" },
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
+  const waiting = new Map();
+  let next = 1;
+  let started;
+  const ready = new Promise((resolve, reject) => {
+    started = { resolve, reject };
+    child.once("exit", (code) => reject(new Error(`the daemon exited (${code}) before it started`)));
+  });
+  child.on("message", (msg) => {
+    if (msg.id === 0) return started.resolve(msg.value);
+    const w = waiting.get(msg.id);
+    waiting.delete(msg.id);
+    if (msg.ok) w.resolve(msg.value);
+    else w.reject(new Error(msg.error));
+  });
+  const call = (op, args) =>
+    new Promise((resolve, reject) => {
+      const id = next++;
+      waiting.set(id, { resolve, reject });
+      child.send({ id, op, args });
+    });
+  const { port } = await ready;
+  return { child, call, port };
+}
+
+/** Stops the daemon (its own stop, then SIGKILL after 10 s). */
+export async function stopLeanDaemon(d) {
+  const exited = new Promise((r) => d.child.once("exit", r));
+  await d.call("stop").catch(() => undefined);
+  await Promise.race([exited, sleep(10_000)]);
+  if (d.child.exitCode === null) d.child.kill("SIGKILL");
+}
