@@ -11,9 +11,10 @@
 // older than the account's refresh interval. That refresh is all the time-based work the machine
 // does in the pass: expiring verification requests nobody answered (a live verification brings
 // to-device events, so it passes anyway) and its fallback key's weekly rotation. Each pass costs
-// an idle account several ms of CPU (the Olm account's pickle round trip), so a 5-minute refresh
-// was most of the idle CPU of hundreds of accounts, in waves (bench/lean.mjs, issue 18); an hour,
-// spread over ±25 % per account, keeps the waves apart and an abandoned request at most that late.
+// an idle account 6-11 ms of CPU (the Olm account's pickle round trip; bench/lean.mjs), so a
+// 5-minute refresh was about a third of the idle CPU of 300 accounts, in waves (issue 18); an
+// hour, spread over ±25 % per account, keeps the waves apart and an abandoned request at most
+// that late.
 //
 // After each sync the SDK also asks the machine what it has to send (outgoingRequests(), which
 // reads the store). After an answer that was left out, that pass is left out too when the
