@@ -22,8 +22,8 @@
 //   BOTYARD_BENCH_HOST_FLAGS  more node flags for the daemon, e.g. --lite-mode (to measure one)
 //   BOTYARD_BENCH_HOST_DIST   another build's packages/host/dist to measure (e.g. main's, for a
 //                             before/after comparison on the same machine)
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -211,8 +211,8 @@ function selfTimes(profile) {
 
 // ---- main mode ---------------------------------------------------------------------------------
 const { HS, fmt, pinger, bareClient, sleep, support, waitJoined } = await import("./support/matrix.mjs");
-const { startLeanDaemon, stopLeanDaemon } = await import("./support/lean-daemon.mjs");
-const { clientRowFor, registerUser, sharedSecret } = support;
+const { leanDataDir, registerAccounts, startLeanDaemon, stopLeanDaemon } = await import("./support/lean-daemon.mjs");
+const { clientRowFor, registerUser } = support;
 const { HOST_NODE_FLAGS, HOST_ENV } = await import(pathToFileURL(join(hostDist, "runtime-flags.js")).href);
 const { HostStore } = await import(pathToFileURL(join(hostDist, "store/host-store.js")).href);
 // Builds before REFRESH_MS was exported refreshed every 5 minutes.
@@ -227,30 +227,8 @@ if (!findEcho()) throw new Error("bench/lean.mjs: build first (npm run build), t
 const echoMbp = join(root, "build/plugins", findEcho());
 const tag = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 
-/** A data folder with a config: loopback API, the homeserver with its shared secret, defaults otherwise. */
-function makeDataDir() {
-  const dir = mkdtempSync(join(tmpdir(), "botyard-bench-lean-"));
-  mkdirSync(join(dir, "plugins"));
-  const config = [
-    "database: ./host.db",
-    "server:",
-    "  port: 0",
-    `  unshared_secret: bench-secret-${tag}-0123456789`,
-    "admins:",
-    "  root: bench-password",
-    "homeservers:",
-    "  synapse:",
-    `    url: ${HS}`,
-    `    secret: ${JSON.stringify(sharedSecret(HS))}`,
-    ...(process.env.BOTYARD_BENCH_LEAN_ENCRYPTION === "off" ? ["encryption:", "  enabled: false"] : []),
-    "logging:",
-    "  level: warn",
-    "  console: off",
-    "",
-  ].join("\n");
-  writeFileSync(join(dir, "config.yaml"), config);
-  return dir;
-}
+const encryption = process.env.BOTYARD_BENCH_LEAN_ENCRYPTION !== "off";
+const makeDataDir = () => leanDataDir({ tag, encryption });
 
 /** Starts the daemon child in `dir` with the host's flags and environment. */
 const startDaemon = (dir) => startLeanDaemon(dir, { execArgv: [...HOST_NODE_FLAGS, ...EXTRA_FLAGS], env: { ...HOST_ENV, ...process.env } });
@@ -344,7 +322,6 @@ const maxN = Math.max(0, ...SIZES);
 // A fresh crypto store for a device whose keys another daemon already published cannot upload its
 // own, and its account runs without encryption. With encryption on, each size gets accounts of its
 // own; without it, the sizes share them.
-const encryption = process.env.BOTYARD_BENCH_LEAN_ENCRYPTION !== "off";
 const needed = encryption ? SIZES.reduce((a, n) => a + n, 0) : maxN;
 // Registering hundreds of accounts takes minutes; BOTYARD_BENCH_LEAN_REUSE=1 keeps them in a file
 // for the next run. Only for a host that starts no crypto for them (for the same reason).
@@ -352,9 +329,7 @@ const cacheFile = join(root, `node_modules/.cache/botyard-bench-lean-accounts-${
 const reuse = process.env.BOTYARD_BENCH_LEAN_REUSE === "1";
 const accounts = reuse && existsSync(cacheFile) ? JSON.parse(readFileSync(cacheFile, "utf8")).slice(0, needed) : [];
 const t0 = Date.now();
-for (let i = accounts.length; i < needed; i += 10) {
-  accounts.push(...(await Promise.all(Array.from({ length: Math.min(10, needed - i) }, (_, k) => registerUser(`leanidle${tag}x${i + k}x`, HS)))));
-}
+accounts.push(...(await registerAccounts(`leanidle${tag}`, accounts.length, needed)));
 if (reuse) writeFileSync(cacheFile, JSON.stringify(accounts));
 if (needed) console.log(`  ${needed} accounts (registered by shared secret${reuse ? ", or reused" : ""}) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 let firstAccount = 0;

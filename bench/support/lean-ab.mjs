@@ -15,14 +15,14 @@
 //   BOTYARD_BENCH_AB_ROUNDS     idle windows (default 5), BOTYARD_BENCH_AB_WINDOW_S each (default 60)
 //   BOTYARD_BENCH_AB_SETTLE_S   wait after all are syncing (default 120: start-up key uploads)
 //   BOTYARD_TEST_HS             homeserver (default http://127.0.0.1:8008)
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { rmSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { startLeanDaemon, stopLeanDaemon } from "./lean-daemon.mjs";
+import { leanDataDir, registerAccounts, startLeanDaemon, stopLeanDaemon } from "./lean-daemon.mjs";
 import { HS, root, sleep, support } from "./matrix.mjs";
 
-const { clientRowFor, registerUser, sharedSecret } = support;
+const { clientRowFor } = support;
 const variants = (process.env.BOTYARD_BENCH_AB ?? "base").split("|").map((v) => {
   const [flags, dist] = v.split("@");
   return { label: v, flags: flags === "base" ? [] : flags.split(/\s+/).filter(Boolean), dist: dist || join(root, "packages/host/dist") };
@@ -38,15 +38,8 @@ const mb = (bytes) => (bytes / 2 ** 20).toFixed(0);
 async function startVariant(variant, index) {
   const { HOST_NODE_FLAGS, HOST_ENV } = await import(pathToFileURL(join(variant.dist, "runtime-flags.js")).href);
   const { HostStore } = await import(pathToFileURL(join(variant.dist, "store/host-store.js")).href);
-  const accounts = [];
-  for (let i = 0; i < N; i += 10) {
-    accounts.push(...(await Promise.all(Array.from({ length: Math.min(10, N - i) }, (_, k) => registerUser(`leanab${tag}v${index}x${i + k}x`, HS)))));
-  }
-  const dir = mkdtempSync(join(tmpdir(), "botyard-bench-ab-"));
-  mkdirSync(join(dir, "plugins"));
-  const config = ["database: ./host.db", "server:", "  port: 0", `  unshared_secret: bench-ab-${tag}-0123456789`, "admins:", "  root: bench-password"];
-  config.push("homeservers:", "  synapse:", `    url: ${HS}`, `    secret: ${JSON.stringify(sharedSecret(HS))}`, "logging:", "  level: warn", "  console: off", "");
-  writeFileSync(join(dir, "config.yaml"), config.join("\n"));
+  const accounts = await registerAccounts(`leanab${tag}v${index}`, 0, N);
+  const dir = leanDataDir({ tag });
   const store = HostStore.open(join(dir, "host.db"));
   for (const a of accounts) store.putClient(clientRowFor(a, HS));
   store.close();

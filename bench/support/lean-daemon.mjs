@@ -1,8 +1,44 @@
-// The daemon child of bench/lean.mjs (its --daemon mode), started and called over IPC; used by
-// lean.mjs itself and by lean-ab.mjs.
+// The daemon child of bench/lean.mjs (its --daemon mode), started and called over IPC, with its
+// data folder and accounts; used by lean.mjs itself and by lean-ab.mjs.
 import { fork } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { root, sleep } from "./matrix.mjs";
+import { HS, root, sleep, support } from "./matrix.mjs";
+
+/** A data folder with a config: loopback API, the homeserver with its shared secret, defaults otherwise. */
+export function leanDataDir({ tag, encryption = true }) {
+  const dir = mkdtempSync(join(tmpdir(), "botyard-bench-lean-"));
+  mkdirSync(join(dir, "plugins"));
+  const config = [
+    "database: ./host.db",
+    "server:",
+    "  port: 0",
+    `  unshared_secret: bench-secret-${tag}-0123456789`,
+    "admins:",
+    "  root: bench-password",
+    "homeservers:",
+    "  synapse:",
+    `    url: ${HS}`,
+    `    secret: ${JSON.stringify(support.sharedSecret(HS))}`,
+    ...(encryption ? [] : ["encryption:", "  enabled: false"]),
+    "logging:",
+    "  level: warn",
+    "  console: off",
+    "",
+  ].join("\n");
+  writeFileSync(join(dir, "config.yaml"), config);
+  return dir;
+}
+
+/** Accounts `<prefix>x<i>x` for i in [from, to), registered by shared secret, ten at a time. */
+export async function registerAccounts(prefix, from, to) {
+  const accounts = [];
+  for (let i = from; i < to; i += 10) {
+    accounts.push(...(await Promise.all(Array.from({ length: Math.min(10, to - i) }, (_, k) => support.registerUser(`${prefix}x${i + k}x`, HS)))));
+  }
+  return accounts;
+}
 
 /**
  * Forks `bench/lean.mjs --daemon <dir>/config.yaml` with the given node flags and environment;

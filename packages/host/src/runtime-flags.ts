@@ -14,11 +14,10 @@
 //   and no latency measurably lost in the bench.
 // - MALLOC_ARENA_MAX=2: every thread (plugin workers, the check threads, libuv, V8's platform
 //   threads) may otherwise get its own glibc arena, kept after the thread ends; a few MiB less.
-
 //
-// Not set, measured with bench/lean.mjs: --initial-old-space-size=128 (300 idle encrypted
-// accounts: 1.3 % of a core instead of 1.75-1.9 %, the old generation's major GCs being about
-// 40 % of the idle CPU; about 25 MB more RSS, and more until each major GC). An operator who
+// Not set, measured side by side with bench/support/lean-ab.mjs: --initial-old-space-size=128
+// (300 idle encrypted accounts: 1.1 % of a core instead of 1.6 %, the old generation's major GCs
+// being most of the difference; 35-65 MB more RSS, growing until each major GC). An operator who
 // wants it gives it in BOTYARD_NODE_FLAGS (README, "Many bot accounts").
 
 /** V8/Node flags for the daemon's process. */

@@ -53,8 +53,6 @@ function keysOf(changes: SyncCryptoChanges): string {
 export class SyncChangesFilter {
   private lastKeys: string | null = null;
   private lastPass = 0;
-  /** The last answer was left out. */
-  skippedLast = false;
 
   constructor(
     private readonly now: () => number = Date.now,
@@ -81,9 +79,11 @@ export function filterSyncChanges(backend: object, filter = new SyncChangesFilte
   const target = backend as CryptoBackend;
   const original = target.processSyncChanges;
   if (typeof original !== "function") return;
+  // The last answer was left out (read by the after-sync pass below).
+  let skippedLast = false;
   target.processSyncChanges = async (changes) => {
-    filter.skippedLast = !filter.needsPass(changes);
-    if (filter.skippedLast) return [];
+    skippedLast = !filter.needsPass(changes);
+    if (skippedLast) return [];
     const received = await original.call(backend, changes);
     filter.passed(changes);
     return received;
@@ -101,7 +101,7 @@ export function filterSyncChanges(backend: object, filter = new SyncChangesFilte
     return requests;
   };
   target.onSyncCompleted = (state) => {
-    if (filter.skippedLast && nothingToSend) return;
+    if (skippedLast && nothingToSend) return;
     completed.call(backend, state);
   };
 }
