@@ -8,16 +8,15 @@ import { createHash } from "node:crypto";
 import { chmodSync, closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import { isCryptoStoreFileName, isJournalFileName, journalFileOf } from "./crypto-store-files.js";
 import { quickCheckProblems } from "./integrity.js";
 
 export const MANIFEST_FILE = "botyard-backup.json";
 const HOST_COPY = "host.db";
 const INSTANCES_FOLDER = "databases";
 /** Instance database files as the supervisor names them: `<instance id>.db`. */
-const INSTANCE_FILE = /^[^/\\]+\.db$/;
+const isInstanceFile = (name: string) => /^[^/\\]+\.db$/.test(name);
 const CRYPTO_FOLDER = "crypto";
-/** A crypto store (`<user id>.store`), its journal (`.store.log`) and the generated store key. */
-const CRYPTO_FILE = /^(?:[^/\\]+\.store(?:\.log)?|pickle\.key)$/;
 /** A store file rewritten while it was copied is copied again, at most this many times. */
 const CRYPTO_COPY_TRIES = 5;
 
@@ -78,10 +77,10 @@ function copyDatabase(source: string, target: string): void {
   }
 }
 
-function filesIn(folder: string | undefined, pattern: RegExp): string[] {
+function filesIn(folder: string | undefined, wanted: (name: string) => boolean): string[] {
   if (!folder) return [];
   try {
-    return readdirSync(folder).filter((name) => pattern.test(name)).sort();
+    return readdirSync(folder).filter(wanted).sort();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw err;
@@ -100,7 +99,7 @@ const identity = (file: string) => {
  * for the next backup (a frame cut short is left out when the store is read).
  */
 function copyCryptoStores(cryptoFolder: string | undefined, folder: string): Record<string, BackupFile> {
-  const names = filesIn(cryptoFolder, CRYPTO_FILE);
+  const names = filesIn(cryptoFolder, isCryptoStoreFileName);
   if (!cryptoFolder || names.length === 0) return {};
   mkdirSync(path.join(folder, CRYPTO_FOLDER), { mode: 0o700 });
   const copies: Record<string, BackupFile> = {};
@@ -110,8 +109,8 @@ function copyCryptoStores(cryptoFolder: string | undefined, folder: string): Rec
     chmodSync(target, 0o600);
     copies[name] = described(folder, path.join(CRYPTO_FOLDER, name));
   };
-  for (const name of names.filter((n) => !n.endsWith(".log"))) {
-    const log = `${name}.log`;
+  for (const name of names.filter((n) => !isJournalFileName(n))) {
+    const log = journalFileOf(name);
     for (let tries = 1; ; tries++) {
       const before = identity(path.join(cryptoFolder, name));
       // Gone meanwhile: the account was deleted.
@@ -137,7 +136,7 @@ export function backupDatabases(paths: DatabasePaths, folder: string, version: s
   mkdirSync(path.join(folder, INSTANCES_FOLDER), { mode: 0o700 });
   copyDatabase(paths.hostDatabase, path.join(folder, HOST_COPY));
   const instances: Record<string, BackupFile> = {};
-  for (const name of filesIn(paths.instanceFolder, INSTANCE_FILE)) {
+  for (const name of filesIn(paths.instanceFolder, isInstanceFile)) {
     const file = path.join(INSTANCES_FOLDER, name);
     copyDatabase(path.join(paths.instanceFolder, name), path.join(folder, file));
     instances[name] = described(folder, file);
@@ -167,13 +166,13 @@ function readManifest(folder: string): BackupManifest {
     throw new BackupError(`${path.join(folder, MANIFEST_FILE)} is not a botyard backup manifest (format 1)`);
   }
   for (const name of Object.keys(manifest.instances)) {
-    if (!INSTANCE_FILE.test(name)) throw new BackupError(`${MANIFEST_FILE} names an instance database "${name}" that is not a plain file name`);
+    if (!isInstanceFile(name)) throw new BackupError(`${MANIFEST_FILE} names an instance database "${name}" that is not a plain file name`);
   }
   if (manifest.crypto !== undefined && (typeof manifest.crypto !== "object" || manifest.crypto === null)) {
     throw new BackupError(`${MANIFEST_FILE}: "crypto" is not an object of crypto store files`);
   }
   for (const name of Object.keys(manifest.crypto ?? {})) {
-    if (!CRYPTO_FILE.test(name)) throw new BackupError(`${MANIFEST_FILE} names a crypto store file "${name}" that is not a store, its journal or pickle.key`);
+    if (!isCryptoStoreFileName(name)) throw new BackupError(`${MANIFEST_FILE} names a crypto store file "${name}" that is not a store, its journal or pickle.key`);
   }
   return manifest;
 }

@@ -19,6 +19,9 @@ import type { Logger } from "pino";
 import { appendFrame, JournalDamagedError, newJournalId, readJournal, startJournal } from "./crypto-store-journal.js";
 import { applyChanges, DatabaseChanges, onCommit, readChanges, type StoreChanges } from "./indexeddb-changes.js";
 import { deleteDatabases, hasDatabases, installIndexedDB, restoreDatabases, withDatabase, snapshotDatabases } from "./indexeddb.js";
+import { cryptoStoreFile, journalFileOf, PICKLE_KEY_FILE, tempFileOf } from "../../store/crypto-store-files.js";
+
+export { cryptoStoreFile };
 
 const MAGIC = Buffer.from("BYCS1");
 const FLUSH_DELAY_MS = 200;
@@ -57,16 +60,12 @@ export interface CryptoStoreOptions {
   log: Logger;
 }
 
-export function cryptoStoreFile(dir: string, userId: string): string {
-  return path.join(dir, `${encodeURIComponent(userId)}.store`);
-}
-
 /** Removes an account's store file (the account was deleted). */
 export async function removeCryptoStore(dir: string, userId: string): Promise<void> {
   const file = cryptoStoreFile(dir, userId);
   await rm(file, { force: true });
-  await rm(`${file}.tmp`, { force: true });
-  await rm(`${file}.log`, { force: true });
+  await rm(tempFileOf(file), { force: true });
+  await rm(journalFileOf(file), { force: true });
 }
 
 /**
@@ -74,7 +73,7 @@ export async function removeCryptoStore(dir: string, userId: string): Promise<vo
  * the config gives no crypto_db_pickle_key.
  */
 export function loadOrCreatePickleKey(dir: string): string {
-  const file = path.join(dir, "pickle.key");
+  const file = path.join(dir, PICKLE_KEY_FILE);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   try {
     writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600, flag: "wx" });
@@ -108,7 +107,7 @@ export class CryptoStore {
 
   constructor(private readonly options: CryptoStoreOptions) {
     this.file = cryptoStoreFile(options.dir, options.userId);
-    this.journalFile = `${this.file}.log`;
+    this.journalFile = journalFileOf(this.file);
     this.prefix = `botyard:${options.userId}:${options.deviceId}`;
     this.fileKey = deriveKey(options.pickleKey, options.userId, "file");
   }
@@ -246,7 +245,7 @@ export class CryptoStore {
     const cipher = createCipheriv("aes-256-gcm", this.fileKey, iv);
     const body = Buffer.concat([cipher.update(serialize(content)), cipher.final()]);
     await mkdir(this.options.dir, { recursive: true, mode: 0o700 });
-    const tmp = `${this.file}.tmp`;
+    const tmp = tempFileOf(this.file);
     const file = Buffer.concat([MAGIC, iv, cipher.getAuthTag(), body]);
     await writeFile(tmp, file, { mode: 0o600 });
     await rename(tmp, this.file);
