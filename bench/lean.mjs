@@ -16,7 +16,10 @@
 // Environment:
 //   BOTYARD_TEST_HS           homeserver (default http://127.0.0.1:8008), shared secret from synapse.sh
 //   BOTYARD_BENCH_LEAN_SIZES  account counts, comma-separated (default 10,100,300)
-//   BOTYARD_BENCH_LEAN_IDLE_S idle window in seconds (default 30)
+//   BOTYARD_BENCH_LEAN_IDLE_S idle window in seconds (default 120, as the issue measured maubot:
+//                             at 300 accounts a major GC, 0.1-0.2 s of CPU about once a minute,
+//                             moved a 30 s window's figure by up to half a percent of a core)
+//   BOTYARD_BENCH_LEAN_PROFILE_S the CPU profile's window in seconds (default 30)
 //   BOTYARD_BENCH_LEAN_ENCRYPTION=off  the daemon without encryption (it is on by default)
 //   BOTYARD_BENCH_LEAN_REUSE=1 keep the registered accounts for the next run (see below)
 //   BOTYARD_BENCH_HOST_FLAGS  more node flags for the daemon, e.g. --lite-mode (to measure one)
@@ -218,7 +221,8 @@ const { HostStore } = await import(pathToFileURL(join(hostDist, "store/host-stor
 // Builds before REFRESH_MS was exported refreshed every 5 minutes.
 const refreshMs = (await import(pathToFileURL(join(hostDist, "matrix/crypto/sync-changes-filter.js")).href)).REFRESH_MS ?? 5 * 60_000;
 const SIZES = (process.env.BOTYARD_BENCH_LEAN_SIZES ?? "10,100,300").split(",").map(Number).filter((n) => n > 0);
-const IDLE_S = Number(process.env.BOTYARD_BENCH_LEAN_IDLE_S ?? 30);
+const IDLE_S = Number(process.env.BOTYARD_BENCH_LEAN_IDLE_S ?? 120);
+const PROFILE_S = Number(process.env.BOTYARD_BENCH_LEAN_PROFILE_S ?? 30);
 const ROUNDS = 40;
 const EXTRA_FLAGS = (process.env.BOTYARD_BENCH_HOST_FLAGS ?? "").split(/\s+/).filter(Boolean);
 
@@ -389,10 +393,10 @@ for (const n of [...SIZES].sort((a, b) => a - b)) {
   }
   if (n === maxN) {
     await host.call("profileStart");
-    await sleep(IDLE_S * 1000);
+    await sleep(PROFILE_S * 1000);
     const prof = await host.call("profileStop");
     const pct = (us) => `${((us / prof.totalUs) * 100).toFixed(1)} %`.padStart(7);
-    console.log(`    CPU profile of the idle main thread, ${n} accounts, ${IDLE_S} s (${(prof.totalUs / 1e6).toFixed(1)} s sampled, idle included); by package:`);
+    console.log(`    CPU profile of the idle main thread, ${n} accounts, ${PROFILE_S} s (${(prof.totalUs / 1e6).toFixed(1)} s sampled, idle included); by package:`);
     for (const [pkg, us] of prof.packages) console.log(`      ${pct(us)}  ${pkg}`);
     console.log("    by function (self time):");
     for (const [fn, us] of prof.functions) console.log(`      ${pct(us)}  ${fn}`);
