@@ -8,7 +8,7 @@ import path from "node:path";
 import type { MatrixEvent } from "@botyard/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Daemon } from "../packages/host/src/daemon.js";
-import { cryptoStoreFile } from "../packages/host/src/matrix/crypto/crypto-store.js";
+import { cryptoStoreFile } from "../packages/host/src/store/crypto-store-files.js";
 import type { RoomEventSink } from "../packages/host/src/ports.js";
 import { HS_URL, TestUser, clientRowFor, isReplyTo, registerUser, waitFor, type TestAccount } from "./support/synapse.js";
 import { addClient, runEchoInstance, startTempDaemon, daemonConfigLines } from "./support/daemon.js";

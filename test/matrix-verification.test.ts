@@ -10,7 +10,7 @@ import { encodeRecoveryKey } from "matrix-js-sdk/lib/crypto-api/recovery-key.js"
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Daemon } from "../packages/host/src/daemon.js";
 import { loginWithPassword } from "../packages/host/src/matrix/accounts.js";
-import { cryptoStoreFile } from "../packages/host/src/matrix/crypto/crypto-store.js";
+import { cryptoStoreFile } from "../packages/host/src/store/crypto-store-files.js";
 import { HS_URL, TestUser, clientRowFor, registerUser, waitFor, type TestAccount } from "./support/synapse.js";
 import { addClient, startTempDaemon, daemonConfigLines } from "./support/daemon.js";
 

@@ -8,7 +8,8 @@ import { indexedDB, IDBKeyRange } from "fake-indexeddb";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { newJournalId, readJournal, startJournal, appendFrame } from "./crypto-store-journal.js";
-import { CryptoStore, CryptoStoreError, cryptoStoreFile } from "./crypto-store.js";
+import { cryptoStoreFile } from "../../store/crypto-store-files.js";
+import { CryptoStore, CryptoStoreError } from "./crypto-store.js";
 import { installIndexedDB, snapshotDatabases } from "./indexeddb.js";
 import { done, type Db, type OpenReq } from "./indexeddb-types.js";
 

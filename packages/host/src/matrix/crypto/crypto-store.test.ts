@@ -4,7 +4,8 @@ import path from "node:path";
 import { indexedDB } from "fake-indexeddb";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { CryptoStore, CryptoStoreError, cryptoStoreFile, loadOrCreatePickleKey, removeCryptoStore } from "./crypto-store.js";
+import { CryptoStore, CryptoStoreError, loadOrCreatePickleKey, removeCryptoStore } from "./crypto-store.js";
+import { cryptoStoreFile } from "../../store/crypto-store-files.js";
 import { installIndexedDB } from "./indexeddb.js";
 
 const log = pino({ level: "silent" });

@@ -16,12 +16,10 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { deserialize, serialize } from "node:v8";
 import type { Logger } from "pino";
+import { cryptoStoreFile, journalFileOf, PICKLE_KEY_FILE, tempFileOf } from "../../store/crypto-store-files.js";
 import { appendFrame, JournalDamagedError, newJournalId, readJournal, startJournal } from "./crypto-store-journal.js";
 import { applyChanges, DatabaseChanges, onCommit, readChanges, type StoreChanges } from "./indexeddb-changes.js";
 import { deleteDatabases, hasDatabases, installIndexedDB, restoreDatabases, withDatabase, snapshotDatabases } from "./indexeddb.js";
-import { cryptoStoreFile, journalFileOf, PICKLE_KEY_FILE, tempFileOf } from "../../store/crypto-store-files.js";
-
-export { cryptoStoreFile };
 
 const MAGIC = Buffer.from("BYCS1");
 const FLUSH_DELAY_MS = 200;
