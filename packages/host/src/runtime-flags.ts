@@ -7,6 +7,8 @@
 //   host imports its modules and is never given back; capped at 1 MiB it stays small, about
 //   20 MiB less RSS. A bot host allocates little per event, so the extra scavenges cost no
 //   measurable latency. V8 flags are process-wide: plugin workers get the same cap.
+//   --optimize-for-size (below) already keeps the young generation at its smallest (Node 24: a
+//   larger cap changes nothing while it is on); this cap stays for an operator who turns it off.
 // - --liftoff-only: fetch (undici) parses HTTP with llhttp in WebAssembly; after a few dozen
 //   requests V8 recompiles it with TurboFan, about 12 MiB more, for no gain at a bot's request
 //   rate. Liftoff (the baseline compiler) only. Plugins using WebAssembly run it unoptimised.
@@ -15,10 +17,15 @@
 // - MALLOC_ARENA_MAX=2: every thread (plugin workers, the check threads, libuv, V8's platform
 //   threads) may otherwise get its own glibc arena, kept after the thread ends; a few MiB less.
 //
-// Not set, measured side by side with bench/support/lean-ab.mjs: --initial-old-space-size=128
-// (300 idle encrypted accounts: 1.1 % of a core instead of 1.6 %, the old generation's major GCs
-// being most of the difference; 35-65 MB more RSS, growing until each major GC). An operator who
-// wants it gives it in BOTYARD_NODE_FLAGS (README, "Many bot accounts").
+// Not set, measured side by side with bench/support/lean-ab.mjs (300 idle encrypted accounts per
+// daemon, six 60 s windows each run, 2-core machine):
+// - --initial-old-space-size=128: 1.1 % of a core instead of 1.6 %, the old generation's major
+//   GCs being most of the difference; 35-65 MB more RSS, growing until each major GC. An operator
+//   who wants it gives it in BOTYARD_NODE_FLAGS (README, "Many bot accounts").
+// - --no-optimize-for-size: 1.20 % instead of 1.36 %, for 145 MB more RSS (323 vs 179 MB; 6 MB
+//   more with one bot); with --max-semi-space-size=8 as well 1.14 %, 390 MB.
+// - --no-flush-bytecode (1.54 % vs 1.60 %), --no-memory-reducer (1.60 %): no gain.
+//   --minor-ms: worse (2.29 %).
 
 /** V8/Node flags for the daemon's process. */
 export const HOST_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=1", "--liftoff-only", "--optimize-for-size"];
