@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { HttpApiEvent, type HttpApiEventHandlerMap, type IRequestOpts, MatrixError, MatrixHttpApi, Method } from "matrix-js-sdk/lib/http-api/index.js";
 import { TypedEventEmitter } from "matrix-js-sdk/lib/models/typed-event-emitter.js";
-import { botFetch, isSyncRequest, REQUEST_TIMEOUT_MS, SyncAnswer, withClearedLocalTimeouts } from "./sync-http.js";
+import { botFetch, isSyncRequest, REQUEST_TIMEOUT_MS, SYNC_BUFFER_MS, SyncAnswer, syncDeadlineMs, withClearedLocalTimeouts } from "./sync-http.js";
 
 interface Seen {
   url: string;
@@ -100,29 +100,20 @@ describe("botFetch", () => {
     expect((failed as MatrixError).getRetryAfterMs()).toBe(3000);
   });
 
-  it("gives a /sync the SDK's local timeout, then aborts it as the SDK did, and clears every timer it arms", async () => {
-    const api = sdkHttpApi();
-    withClearedLocalTimeouts(api);
+  it("gives a /sync up to its long-poll timeout plus the SDK's buffer, then aborts it as the SDK did", async () => {
+    expect(syncDeadlineMs(new URL(`${base}/_matrix/client/v3/sync?timeout=30000`))).toBe(30_000 + SYNC_BUFFER_MS);
+    expect(syncDeadlineMs(new URL(`${base}/_matrix/client/v3/sync`))).toBe(SYNC_BUFFER_MS);
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     try {
-      // As SyncApi.doSyncRequest asks: the long poll plus its buffer. Unpatched, each leaves a timer.
-      const sync = (params: Record<string, string>, localTimeoutMs: number) =>
-        api.authedRequest(Method.Get, "/sync", { since: "s1", timeout: "1000", ...params }, undefined, { localTimeoutMs } as IRequestOpts);
-      await sync({}, 110_000); // the connection, and whatever opening it schedules
-      const timers = vi.getTimerCount();
-      await sync({}, 110_000);
-      await sync({}, 110_000);
-      expect(vi.getTimerCount()).toBe(timers);
-
-      const slow = sync({ slow: "3" }, 5_000).catch((err: unknown) => err);
+      const pending = f(`${base}/_matrix/client/v3/sync?slow=3&timeout=1000`, { method: "GET" });
+      const settled = pending.catch((err: unknown) => err);
       // Only setTimeout is faked: let the request reach the server (bounded, on setImmediate).
       for (let i = 0; i < 1_000 && !seen.at(-1)?.url.includes("slow=3"); i++) await new Promise((r) => setImmediate(r));
       expect(seen.at(-1)!.url).toContain("slow=3");
-      vi.advanceTimersByTime(4_999);
-      expect(vi.getTimerCount()).toBe(timers + 1);
+      vi.advanceTimersByTime(1_000 + SYNC_BUFFER_MS - 1);
+      expect(vi.getTimerCount()).toBe(1);
       vi.advanceTimersByTime(1);
-      expect(await slow).toMatchObject({ name: "AbortError" });
-      expect(vi.getTimerCount()).toBe(timers);
+      expect(await settled).toMatchObject({ name: "AbortError" });
       // Given up for good: not sent again as a reset of a kept-alive socket would be.
       for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
       expect(seen.filter((s) => s.url.includes("slow=3"))).toHaveLength(1);
@@ -131,44 +122,22 @@ describe("botFetch", () => {
     }
   });
 
-  it("gives other requests the SDK's local timeout, or 60 s when it gives none, and clears it", async () => {
-    // A fetch of its own arming no timer: what is counted below is the wrapper's alone.
-    const fetchFn = (input: string | URL | Request, init?: RequestInit) =>
-      String(input).includes("slow")
-        ? new Promise<Response>((_, reject) => init!.signal!.addEventListener("abort", () => reject(init!.signal!.reason)))
-        : Promise.resolve(Response.json({ user_id: "@bot:x" }));
-    const api = new MatrixHttpApi(new TypedEventEmitter<HttpApiEvent, HttpApiEventHandlerMap>(), {
-      baseUrl: base,
-      prefix: "/_matrix/client/v3",
-      onlyData: true,
-      accessToken: "t",
-      fetchFn: fetchFn as typeof fetch,
-    });
+  it("leaves the SDK no local-timeout timer for a /sync, and keeps its 60 s one for other requests", async () => {
+    const api = sdkHttpApi();
     withClearedLocalTimeouts(api);
-    // The SDK reaches fetch a few promise turns after the call (setImmediate is not faked).
-    const armed = async () => {
-      for (let i = 0; i < 100 && vi.getTimerCount() === 0; i++) await new Promise((r) => setImmediate(r));
-    };
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     try {
+      // As SyncApi.doSyncRequest asks: the long poll plus 80 s. Unpatched, each leaves a timer.
+      const sync = () => api.authedRequest(Method.Get, "/sync", { since: "s1", timeout: "30000" }, undefined, { localTimeoutMs: 110_000 } as IRequestOpts);
+      await sync(); // the connection, and whatever opening it schedules
+      const timers = vi.getTimerCount();
+      await sync();
+      await sync();
+      expect(vi.getTimerCount()).toBe(timers);
       await api.authedRequest(Method.Get, "/account/whoami");
-      expect(vi.getTimerCount()).toBe(0);
-      const slow = api.authedRequest(Method.Get, "/account/whoami", { slow: "1" }).catch((err: unknown) => err);
-      await armed();
-      vi.advanceTimersByTime(REQUEST_TIMEOUT_MS - 1);
-      expect(vi.getTimerCount()).toBe(1);
-      vi.advanceTimersByTime(1);
-      expect(await slow).toMatchObject({ name: "AbortError" });
-      const own = api.authedRequest(Method.Get, "/account/whoami", { slow: "2" }, undefined, { localTimeoutMs: 5_000 } as IRequestOpts).catch((err: unknown) => err);
-      await armed();
-      vi.advanceTimersByTime(5_000);
-      expect(await own).toMatchObject({ name: "AbortError" });
-      const stopped = new AbortController();
-      const stop = api.authedRequest(Method.Get, "/account/whoami", { slow: "3" }, undefined, { abortSignal: stopped.signal } as IRequestOpts).catch((err: unknown) => err);
-      await armed();
-      stopped.abort();
-      expect(await stop).toMatchObject({ name: "AbortError" });
-      expect(vi.getTimerCount()).toBe(0);
+      expect(vi.getTimerCount()).toBe(timers + 1);
+      vi.advanceTimersByTime(REQUEST_TIMEOUT_MS);
+      expect(vi.getTimerCount()).toBe(timers);
     } finally {
       vi.useRealTimers();
     }

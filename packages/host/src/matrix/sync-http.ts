@@ -121,6 +121,18 @@ export class SyncAnswer {
   }
 }
 
+/** What matrix-js-sdk allows a /sync beyond its long-poll timeout (sync.js BUFFER_PERIOD_MS). */
+export const SYNC_BUFFER_MS = 80_000;
+
+/**
+ * A /sync's local timeout: its long-poll `timeout` plus the SDK's buffer, as SyncApi sets it. The
+ * SDK's own timer for it is left out (see withClearedLocalTimeouts); this one is cleared.
+ */
+export function syncDeadlineMs(url: URL): number {
+  const timeout = Number(url.searchParams.get("timeout") ?? 0);
+  return (Number.isFinite(timeout) && timeout > 0 ? timeout : 0) + SYNC_BUFFER_MS;
+}
+
 /** One GET over node:http(s); rejects as fetch does (the signal's reason, or a TypeError). */
 function get(url: URL, init: RequestInit, retryReset: boolean): Promise<Response> {
   const signal = init.signal ?? undefined;
@@ -128,16 +140,21 @@ function get(url: URL, init: RequestInit, retryReset: boolean): Promise<Response
   return new Promise((resolve, reject) => {
     const transport = url.protocol === "https:" ? https : http;
     const req = transport.request(url, { method: "GET", headers: plainHeaders(init.headers), agent: agentFor(url.protocol as "http:" | "https:") });
-    // Aborted (the SDK's stop, or the local timeout withClearedLocalTimeouts arms): the request
-    // ends here, and its reset is not retried below.
+    // Aborted or past its deadline: the request ends here, and its reset is not retried below.
     let gaveUp = false;
-    const onAbort = () => {
+    const giveUp = (reason: unknown) => {
       gaveUp = true;
       req.destroy();
-      reject(abortReason(signal as AbortSignal));
+      reject(reason);
     };
+    const onAbort = () => giveUp(abortReason(signal as AbortSignal));
     signal?.addEventListener("abort", onAbort, { once: true });
-    const settle = () => signal?.removeEventListener("abort", onAbort);
+    // The SDK's local timeout fired as an abort with the default reason (AbortError): so does this.
+    const deadline = setTimeout(() => giveUp(new DOMException("This operation was aborted", "AbortError")), syncDeadlineMs(url));
+    const settle = () => {
+      clearTimeout(deadline);
+      signal?.removeEventListener("abort", onAbort);
+    };
     req.on("error", (err: NodeJS.ErrnoException) => {
       settle();
       if (gaveUp) return;
@@ -150,7 +167,8 @@ function get(url: URL, init: RequestInit, retryReset: boolean): Promise<Response
       if (status >= 300 && status < 400 && res.headers.location) {
         res.resume();
         settle();
-        fetch(url, init).then(resolve, reject);
+        const timeout = AbortSignal.timeout(syncDeadlineMs(url));
+        fetch(url, { ...init, signal: signal ? AbortSignal.any([signal, timeout]) : timeout }).then(resolve, reject);
         return;
       }
       const chunks: Buffer[] = [];
@@ -196,35 +214,23 @@ export function botFetch(bot: string, metrics?: BotMetricsRecorder): typeof fetc
   };
 }
 
-/** The local timeout of a request the SDK gives none (it has no default of its own). */
+/** The default local timeout of every other request (the SDK has none of its own). */
 export const REQUEST_TIMEOUT_MS = 60_000;
 
 type RequestOtherUrl = MatrixHttpApi<IHttpOpts & { onlyData: true }>["requestOtherUrl"];
 
 /**
  * matrix-js-sdk arms a timer for a request's local timeout (http-api/utils.js timeoutSignal) and
- * never clears it. A /sync asks for its long poll plus 80 s, so every idle account kept about four
- * timers alive, each holding an AbortController until it fired and made a DOMException:
- * old-generation garbage at the sync rate, which the major GC of hundreds of idle accounts pays for
- * (issue 18). Every request gets its local timeout here instead, the SDK's own figure
- * (opts.localTimeoutMs, or REQUEST_TIMEOUT_MS when it gives none), as an abort signal whose timer
- * is cleared once the request settles; the SDK sees no localTimeoutMs and arms nothing.
+ * never clears it. A /sync asks for 110 s, so every idle account kept about four timers alive,
+ * each holding an AbortController until it fired and made a DOMException: old-generation garbage
+ * at the sync rate, which the major GC of hundreds of idle accounts pays for (issue 18). A GET of /sync
+ * goes to botFetch without the SDK's timer, and botFetch keeps its deadline (syncDeadlineMs) with
+ * a timer it clears; every other request keeps the SDK's own, by default REQUEST_TIMEOUT_MS.
  */
 export function withClearedLocalTimeouts(api: MatrixHttpApi<IHttpOpts & { onlyData: true }>): void {
   const requestOtherUrl = api.requestOtherUrl.bind(api) as (...args: Parameters<RequestOtherUrl>) => ReturnType<RequestOtherUrl>;
-  api.requestOtherUrl = (async (method, url, body, opts) => {
-    const local = new AbortController();
-    // Aborted with the default reason (an AbortError), as the SDK's own timer aborts.
-    const timer = setTimeout(() => local.abort(), opts?.localTimeoutMs ?? REQUEST_TIMEOUT_MS);
-    const caller = opts?.abortSignal;
-    const forward = () => local.abort(caller!.reason);
-    if (caller?.aborted) forward();
-    else caller?.addEventListener("abort", forward, { once: true });
-    try {
-      return await requestOtherUrl(method, url, body, { ...opts, localTimeoutMs: undefined, abortSignal: local.signal } as typeof opts);
-    } finally {
-      clearTimeout(timer);
-      caller?.removeEventListener("abort", forward);
-    }
+  api.requestOtherUrl = ((method, url, body, opts) => {
+    const sync = body == null && isSyncRequest(urlOf(url), { method });
+    return requestOtherUrl(method, url, body, { ...opts, localTimeoutMs: sync ? undefined : (opts?.localTimeoutMs ?? REQUEST_TIMEOUT_MS) } as typeof opts);
   }) as RequestOtherUrl;
 }
