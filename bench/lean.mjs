@@ -214,8 +214,8 @@ function selfTimes(profile) {
 
 // ---- main mode ---------------------------------------------------------------------------------
 const { HS, fmt, pinger, bareClient, sleep, support, waitJoined } = await import("./support/matrix.mjs");
-const { leanDataDir, registerAccounts, startLeanDaemon, stopLeanDaemon } = await import("./support/lean-daemon.mjs");
-const { clientRowFor, registerUser } = support;
+const { leanDataDir, registerAccounts, startLeanDaemon, stopLeanDaemon, storeAccounts, waitAllSyncing } = await import("./support/lean-daemon.mjs");
+const { registerUser } = support;
 const { HOST_NODE_FLAGS, HOST_ENV } = await import(pathToFileURL(join(hostDist, "runtime-flags.js")).href);
 const { HostStore } = await import(pathToFileURL(join(hostDist, "store/host-store.js")).href);
 // Builds before REFRESH_MS was exported refreshed every 5 minutes.
@@ -236,7 +236,6 @@ const makeDataDir = () => leanDataDir({ tag, encryption });
 
 /** Starts the daemon child in `dir` with the host's flags and environment. */
 const startDaemon = (dir) => startLeanDaemon(dir, { execArgv: [...HOST_NODE_FLAGS, ...EXTRA_FLAGS], env: { ...HOST_ENV, ...process.env } });
-const stopDaemon = stopLeanDaemon;
 
 async function api(port, token, method, path, body, headers = {}) {
   const res = await fetch(`http://127.0.0.1:${port}/_matrix/maubot/v1${path}`, {
@@ -289,7 +288,7 @@ await sleep(20_000);
 await d.call("snapshot", { label: "20 s idle after the journey" });
 const steps = await d.call("steps");
 const threads = await d.call("threads");
-await stopDaemon(d);
+await stopLeanDaemon(d);
 rmSync(journeyDir, { recursive: true, force: true });
 
 pingMs.sort((a, b) => a - b);
@@ -342,14 +341,13 @@ for (const n of [...SIZES].sort((a, b) => a - b)) {
   if (encryption) firstAccount += n;
   const dir = makeDataDir();
   copyFileSync(echoMbp, join(dir, "plugins/echo.mbp"));
-  const store = HostStore.open(join(dir, "host.db"));
-  for (const a of mine) store.putClient(clientRowFor(a, HS));
-  store.putInstance({ id: "echo1", type: "org.botyard.echo", enabled: true, primary_user: mine[0].user_id, config: "", database_engine: "sqlite", isolated: false, state: "stopped", last_error: null });
-  store.close();
+  storeAccounts(HostStore, dir, mine, (store) =>
+    store.putInstance({ id: "echo1", type: "org.botyard.echo", enabled: true, primary_user: mine[0].user_id, config: "", database_engine: "sqlite", isolated: false, state: "stopped", last_error: null }),
+  );
   const host = await startDaemon(dir);
   const ids = mine.map((a) => a.user_id);
   const tStart = Date.now();
-  await waitFor(`not all ${n} accounts synced`, async () => (await host.call("syncing", { ids })) === n, 600_000);
+  await waitAllSyncing(host, ids, `${n} accounts`);
   const startS = (Date.now() - tStart) / 1000;
   // Let first-sync work (key uploads, crypto store writes, profile pushes) settle before the idle
   // window: at least 120 s (the issue measured maubot after 120 s idle; at 300 accounts a 120 s
@@ -404,7 +402,7 @@ for (const n of [...SIZES].sort((a, b) => a - b)) {
     console.log("    Node's own code (fetch, streams, timers) by the nearest caller in botyard or a package:");
     for (const [fn, us] of prof.callers) console.log(`      ${pct(us)}  ${fn}`);
   }
-  await stopDaemon(host);
+  await stopLeanDaemon(host);
   rmSync(dir, { recursive: true, force: true });
 }
 userClient.stopClient();

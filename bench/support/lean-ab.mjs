@@ -19,10 +19,9 @@ import { rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { leanDataDir, registerAccounts, startLeanDaemon, stopLeanDaemon } from "./lean-daemon.mjs";
-import { HS, root, sleep, support } from "./matrix.mjs";
+import { leanDataDir, registerAccounts, startLeanDaemon, stopLeanDaemon, storeAccounts, waitAllSyncing } from "./lean-daemon.mjs";
+import { root, sleep } from "./matrix.mjs";
 
-const { clientRowFor } = support;
 const variants = (process.env.BOTYARD_BENCH_AB ?? "base").split("|").map((v) => {
   const [flags, dist] = v.split("@");
   return { label: v, flags: flags === "base" ? [] : flags.split(/\s+/).filter(Boolean), dist: dist || join(root, "packages/host/dist") };
@@ -40,22 +39,14 @@ async function startVariant(variant, index) {
   const { HostStore } = await import(pathToFileURL(join(variant.dist, "store/host-store.js")).href);
   const accounts = await registerAccounts(`leanab${tag}v${index}`, 0, N);
   const dir = leanDataDir({ tag });
-  const store = HostStore.open(join(dir, "host.db"));
-  for (const a of accounts) store.putClient(clientRowFor(a, HS));
-  store.close();
+  storeAccounts(HostStore, dir, accounts);
   const daemon = await startLeanDaemon(dir, { execArgv: [...HOST_NODE_FLAGS, ...variant.flags], env: { ...HOST_ENV, ...process.env, BOTYARD_BENCH_HOST_DIST: variant.dist } });
   return { ...variant, ...daemon, dir, ids: accounts.map((a) => a.user_id), cpuUs: 0, rounds: [] };
 }
 
 const daemons = [];
 for (const [i, v] of variants.entries()) daemons.push(await startVariant(v, i));
-for (const d of daemons) {
-  const deadline = Date.now() + 600_000;
-  while ((await d.call("syncing", { ids: d.ids })) < N) {
-    if (Date.now() > deadline) throw new Error(`${d.label}: not all ${N} accounts synced within 600 s`);
-    await sleep(1000);
-  }
-}
+for (const d of daemons) await waitAllSyncing(d, d.ids, d.label);
 await sleep(SETTLE_S * 1000);
 console.log(`lean-ab: ${daemons.length} daemons side by side, ${N} idle accounts each, ${ROUNDS} windows of ${WINDOW_S} s`);
 const width = Math.max(...daemons.map((d) => d.label.length));

@@ -41,6 +41,26 @@ export async function registerAccounts(prefix, from, to) {
 }
 
 /**
+ * Stores the accounts as client rows in `<dir>/host.db` with the measured build's HostStore, as an
+ * earlier run would have; `more(store)` adds rows of its own (an instance).
+ */
+export function storeAccounts(HostStore, dir, accounts, more = () => {}) {
+  const store = HostStore.open(join(dir, "host.db"));
+  for (const a of accounts) store.putClient(support.clientRowFor(a, HS));
+  more(store);
+  store.close();
+}
+
+/** Resolves once every account of `ids` syncs in the daemon (polled each second), within 600 s. */
+export async function waitAllSyncing(d, ids, label = "the daemon") {
+  const deadline = Date.now() + 600_000;
+  while ((await d.call("syncing", { ids })) < ids.length) {
+    if (Date.now() > deadline) throw new Error(`${label}: not all ${ids.length} accounts synced within 600 s`);
+    await sleep(1000);
+  }
+}
+
+/**
  * Forks `bench/lean.mjs --daemon <dir>/config.yaml` with the given node flags and environment;
  * resolves once the daemon has started with `{ child, call, port }` (call(op, args) runs one of its
  * handlers).
