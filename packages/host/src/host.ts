@@ -171,6 +171,7 @@ export async function createHost(config: BotyardConfig, options: FullHostOptions
         rows: store,
         sink: options.roomEvents ? options.roomEvents(toInstances) : toInstances,
         metrics: metrics ?? undefined,
+        longPollMs: config.sync.long_poll_seconds * 1000,
         encryption: config.encryption.enabled ? { storeDir: config.encryption.store, pickleKey: await pickleKey(config.encryption) } : null,
       });
     }

@@ -2,6 +2,7 @@
 // minimal config.yaml there: everything in `dir`, loopback only, no homeserver, no metrics.
 import { join } from "node:path";
 import { API_FEATURES, type ApiFeature, type BotyardConfig } from "../src/config/index.js";
+import { DEFAULT_LONG_POLL_SECONDS } from "../src/config/schema.js";
 
 export const SERVER_SECRET = "test-unshared-secret-0123456789";
 
@@ -33,6 +34,7 @@ export function hostConfigIn(dir: string, overrides: HostConfigOverrides = {}): 
     api_features: { ...Object.fromEntries(API_FEATURES.map((f) => [f, true])), ...overrides.features } as Record<ApiFeature, boolean>,
     logging: { level: "debug", console: "off", file: null },
     workers: { max_memory_mb: 512, max_web_response_mb: 16 },
+    sync: { long_poll_seconds: DEFAULT_LONG_POLL_SECONDS },
     admin_room: null,
     metrics: { enabled: false, path: "/metrics", listen: null, secret: null },
     encryption: { enabled: false, store: join(dir, "crypto"), pickle_key: null },

@@ -108,6 +108,14 @@ describe("config validation", () => {
     expect(config.logging).toEqual({ level: "info", console: "pretty", file: null });
     expect(config.admin_room).toBeNull();
     expect(config.workers).toEqual({ max_memory_mb: 512, max_web_response_mb: 16 });
+    expect(config.sync).toEqual({ long_poll_seconds: 55 });
+  });
+
+  it("takes the /sync long poll in whole seconds from 5 to 300", async () => {
+    const { config } = await loadConfig(writeConfig(`server: {unshared_secret: ${SECRET}}\nsync: {long_poll_seconds: 30}\n`), { rewrite: false });
+    expect(config.sync.long_poll_seconds).toBe(30);
+    expect(await loadError(`server: {unshared_secret: ${SECRET}}\nsync: {long_poll_seconds: 2}\n`)).toBe("config.yaml: sync.long_poll_seconds must be >= 5");
+    expect(await loadError(`server: {unshared_secret: ${SECRET}}\nsync: {long_poll_seconds: 55.5}\n`)).toBe("config.yaml: sync.long_poll_seconds must be integer");
   });
 
   it("accepts the shipped config.example.yaml", async () => {

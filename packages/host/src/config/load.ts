@@ -174,6 +174,7 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
       file: data.logging.file === null ? null : resolvePath(data.logging.file),
     },
     workers: data.workers,
+    sync: data.sync,
     admin_room: data.admin_room,
     metrics: {
       enabled: data.metrics.enabled,

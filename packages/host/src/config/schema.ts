@@ -44,6 +44,9 @@ const optionalSecretSchema = {
   anyOf: [{ type: "null" }, ...secretSchema.anyOf],
 } as const;
 
+/** How long an idle /sync waits at the homeserver by default (matrix/long-poll.ts says why). */
+export const DEFAULT_LONG_POLL_SECONDS = 55;
+
 /** Python logging's dictConfig keys: a maubot config's `logging` section holds these. */
 export const DICT_CONFIG_KEYS = ["version", "formatters", "filters", "handlers", "loggers", "root", "incremental", "disable_existing_loggers"] as const;
 
@@ -166,6 +169,14 @@ export const configSchema = {
       properties: {
         max_memory_mb: { type: "integer", minimum: 32, maximum: 1_048_576, default: 512 },
         max_web_response_mb: { type: "integer", minimum: 1, maximum: 4096, default: 16 },
+      },
+    },
+    sync: {
+      type: "object",
+      additionalProperties: false,
+      default: {},
+      properties: {
+        long_poll_seconds: { type: "integer", minimum: 5, maximum: 300, default: DEFAULT_LONG_POLL_SECONDS },
       },
     },
     encryption: {

@@ -71,6 +71,11 @@ export interface BotyardConfig {
     /** Bearer secret Prometheus may send instead of an admin token; null for none. */
     secret: string | null;
   };
+  /** The bot accounts' /sync. */
+  sync: {
+    /** How long an idle /sync waits at the homeserver before it answers with nothing. */
+    long_poll_seconds: number;
+  };
   /** End-to-end encryption of the bot accounts that sync. */
   encryption: {
     enabled: boolean;

@@ -18,6 +18,7 @@ import type { BotMetricsRecorder } from "../metrics/recorder.js";
 import type { ClientRow } from "../store/types.js";
 import { BotEncryption, type EncryptionOptions } from "./bot-encryption.js";
 import { describeError, MatrixCallError, toCallError } from "./call-errors.js";
+import { LongPoll } from "./long-poll.js";
 import type { TrustState } from "./crypto/verification.js";
 import { pushProfile } from "./profile-push.js";
 import { DEFAULT_RETRY, isUnknownToken, isUnreachable, sleep, type RetryPolicy } from "./request-retry.js";
@@ -51,6 +52,8 @@ export interface BotClientOptions {
   onEvent: (event: MatrixEvent) => void;
   /** Timeline events kept per room before the live timeline is dropped (memory bound). */
   timelineLimit?: number;
+  /** How long an idle /sync waits at the homeserver (shared by the pool per homeserver). */
+  longPoll?: LongPoll;
   retry?: RetryPolicy;
   /** Longest wait between start attempts while the homeserver is unreachable. */
   maxStartBackoffMs?: number;
@@ -89,12 +92,14 @@ export class BotClient {
   private readonly encryption: BotEncryption | null;
   private readonly calls: RoomCalls;
   private readonly timeline: TimelineDispatch;
+  private readonly longPoll: LongPoll;
 
   constructor(
     private row: ClientRow,
     private readonly options: BotClientOptions,
   ) {
     this.encryption = options.encryption ? new BotEncryption(options.encryption, row.id, options.log) : null;
+    this.longPoll = options.longPoll ?? new LongPoll({ log: options.log });
     const connection = {
       userId: row.id,
       requireClient: () => this.requireClient(),
@@ -230,7 +235,7 @@ export class BotClient {
   private newSdkClient(deviceId = this.row.device_id): MatrixClient {
     const { log, metrics } = this.options;
     const cryptoCallbacks = this.encryption?.callbacks;
-    return createSdkClient(this.row, { log, metrics, cryptoCallbacks, onTokenRejected: (err) => this.onTokenRejected(err) }, deviceId);
+    return createSdkClient(this.row, { log, metrics, cryptoCallbacks, longPoll: this.longPoll, onTokenRejected: (err) => this.onTokenRejected(err) }, deviceId);
   }
 
   /** whoami until the homeserver answers, then profile, encryption and sync. */
@@ -332,6 +337,7 @@ export class BotClient {
       log,
       row: () => this.row,
       timelineLimit: this.options.timelineLimit ?? TIMELINE_LIMIT,
+      longPollMs: this.longPoll.waitMs,
       timeline: this.timeline,
       isRunning: () => this.running,
       retry: () => this.retry(),

@@ -14,6 +14,7 @@ import { removeCryptoStore } from "./crypto/crypto-store.js";
 import type { TrustState } from "./crypto/verification.js";
 import { HostError } from "../errors.js";
 import { helpIsTaken, isHelpRequest, renderHelp } from "./help-command.js";
+import { LongPoll } from "./long-poll.js";
 import type { RetryPolicy } from "./request-retry.js";
 import { quietSdkRootLogger } from "./sdk-logger.js";
 import type { ClientMemoryStats } from "./timeline-trim.js";
@@ -36,6 +37,8 @@ export interface ClientPoolOptions {
   rows?: ClientRowSource;
   /** Timeline events per room in each sync response (default 10). */
   timelineLimit?: number;
+  /** How long an idle /sync waits at the homeserver (default 55 s, long-poll.ts). */
+  longPollMs?: number;
   retry?: RetryPolicy;
   /** Longest wait between start attempts while a homeserver is unreachable (default 60 s). */
   maxStartBackoffMs?: number;
@@ -61,6 +64,8 @@ const STOPPED: ClientStatus = {
 export class ClientPool implements ClientCaller {
   private readonly clients = new Map<string, BotClient>();
   private readonly sink: RoomEventSink | null;
+  /** By homeserver URL: a proxy in front of one cuts the long polls of all its accounts alike. */
+  private readonly longPolls = new Map<string, LongPoll>();
 
   constructor(private readonly options: ClientPoolOptions) {
     this.sink = options.sink;
@@ -88,6 +93,7 @@ export class ClientPool implements ClientCaller {
       log: clientLogger(this.options.logger, row.id),
       onEvent: (event) => this.onEvent(row.id, event),
       timelineLimit: this.options.timelineLimit,
+      longPoll: this.longPollOf(row.homeserver),
       retry: this.options.retry,
       maxStartBackoffMs: this.options.maxStartBackoffMs,
       timelineKeep: this.options.timelineKeep,
@@ -142,6 +148,13 @@ export class ClientPool implements ClientCaller {
   /** maubot 0.6's verify: the client's device verified with the account's recovery key. */
   verifyWithRecoveryKey(id: string, recoveryKey: string): Promise<TrustState> {
     return this.requireClient(id).verifyWithRecoveryKey(recoveryKey);
+  }
+
+  private longPollOf(homeserver: string): LongPoll {
+    const key = homeserver.replace(/\/+$/, "");
+    let longPoll = this.longPolls.get(key);
+    if (!longPoll) this.longPolls.set(key, (longPoll = new LongPoll({ waitMs: this.options.longPollMs, log: this.options.logger.child({ homeserver: key }) })));
+    return longPoll;
   }
 
   private requireClient(id: string): BotClient {

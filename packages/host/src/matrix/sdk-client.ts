@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import type { BotMetricsRecorder } from "../metrics/recorder.js";
 import type { ClientRow } from "../store/types.js";
 import { sdkLoggerFor } from "./sdk-logger.js";
+import type { LongPoll } from "./long-poll.js";
 import { botFetch, withClearedLocalTimeouts } from "./sync-http.js";
 
 export interface SdkClientOptions {
@@ -16,6 +17,8 @@ export interface SdkClientOptions {
   metrics?: BotMetricsRecorder;
   /** Secret storage keys for device verification (BotEncryption's). */
   cryptoCallbacks?: CryptoCallbacks;
+  /** The account's long poll (what its /sync asks, and the step back when a proxy cuts it). */
+  longPoll?: LongPoll;
   /** The homeserver answered M_UNKNOWN_TOKEN (the SDK's SessionLoggedOut). */
   onTokenRejected: (err: MatrixError) => void;
 }
@@ -34,7 +37,7 @@ export function createSdkClient(row: ClientRow, options: SdkClientOptions, devic
     timelineSupport: false,
     logger: sdkLoggerFor(options.log),
     cryptoCallbacks: options.cryptoCallbacks,
-    fetchFn: botFetch(row.id, options.metrics),
+    fetchFn: botFetch(row.id, options.metrics, options.longPoll),
   });
   // No client-wide localTimeoutMs: it would stand in for the /sync timeout left out here.
   withClearedLocalTimeouts(client.http);

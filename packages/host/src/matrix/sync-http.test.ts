@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { HttpApiEvent, type HttpApiEventHandlerMap, type IRequestOpts, MatrixError, MatrixHttpApi, Method } from "matrix-js-sdk/lib/http-api/index.js";
 import { TypedEventEmitter } from "matrix-js-sdk/lib/models/typed-event-emitter.js";
+import { LongPoll } from "./long-poll.js";
 import { botFetch, isSyncRequest, REQUEST_TIMEOUT_MS, SYNC_BUFFER_MS, SyncAnswer, syncDeadlineMs, withClearedLocalTimeouts } from "./sync-http.js";
 
 interface Seen {
@@ -177,6 +178,51 @@ describe("botFetch", () => {
       name: "TypeError",
       cause: { code: "ECONNREFUSED" },
     });
+  });
+});
+
+describe("botFetch behind a proxy that gives up on long waits", () => {
+  // A gateway with a 150 ms read timeout in front of a homeserver that holds each /sync for its
+  // timeout (capped at 400 ms here): a wait over 150 ms gets a 504 at 150 ms.
+  const waits: string[] = [];
+  let gateway: http.Server;
+  let base: string;
+  beforeAll(async () => {
+    gateway = http.createServer((req, res) => {
+      const timeout = Number(new URL(req.url ?? "/", "http://x").searchParams.get("timeout") ?? 0);
+      waits.push(String(timeout));
+      const answer = timeout > 150 ? () => res.writeHead(504).end("<html>504 Gateway Time-out</html>") : () => res.writeHead(200, { "Content-Type": "application/json" }).end('{"next_batch":"s2"}');
+      setTimeout(answer, Math.min(timeout, 150));
+    });
+    await new Promise<void>((resolve) => gateway.listen(0, "127.0.0.1", resolve));
+    base = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}/_matrix/client/v3/sync`;
+  });
+  afterAll(() => {
+    gateway.closeAllConnections();
+    gateway.close();
+  });
+
+  it("asks a cut wait again at once for the fallback, and keeps to it", async () => {
+    waits.length = 0;
+    const recorded: boolean[] = [];
+    const metrics = { syncRequest: (_bot: string, _s: number, ok: boolean) => void recorded.push(ok), rateLimited: () => {} } as never;
+    const f = botFetch("@bot:x", metrics, new LongPoll({ waitMs: 400, fallbackMs: 100 }));
+    const first = await f(`${base}?since=s1&timeout=400`, { method: "GET" });
+    expect([first.status, await first.json()]).toEqual([200, { next_batch: "s2" }]);
+    expect(waits).toEqual(["400", "100"]);
+    expect(recorded).toEqual([false, true]);
+    await f(`${base}?since=s2&timeout=400`, { method: "GET" });
+    await f(`${base}?since=s2&timeout=0`, { method: "GET" });
+    expect(waits).toEqual(["400", "100", "100", "0"]);
+  });
+
+  it("hands the SDK a 504 that came sooner than the fallback's time, and one with no LongPoll", async () => {
+    waits.length = 0;
+    const early = await botFetch("@bot:x", undefined, new LongPoll({ waitMs: 400, fallbackMs: 300 }))(`${base}?timeout=400`, { method: "GET" });
+    expect(early.status).toBe(504);
+    const without = await botFetch("@bot:x")(`${base}?timeout=400`, { method: "GET" });
+    expect(without.status).toBe(504);
+    expect(waits).toEqual(["400", "400"]);
   });
 });
 

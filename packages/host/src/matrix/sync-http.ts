@@ -1,5 +1,5 @@
-// The fetch every bot's SDK client uses. The long poll each bot keeps open (GET /sync, every 30 s
-// when idle) goes over node:http(s) with a keep-alive agent; everything else goes to Node's fetch.
+// The fetch every bot's SDK client uses. The long poll each bot keeps open (GET /sync, once per
+// long poll when idle: long-poll.ts) goes over node:http(s) with a keep-alive agent; everything else goes to Node's fetch.
 //
 // Why: fetch (undici) parses HTTP with llhttp compiled to WebAssembly, which the daemon runs
 // unoptimised (--liftoff-only, runtime-flags.ts), and wraps each answer in WHATWG streams;
@@ -12,6 +12,7 @@ import http from "node:http";
 import https from "node:https";
 import type { IHttpOpts, MatrixHttpApi } from "matrix-js-sdk/lib/http-api/index.js";
 import type { BotMetricsRecorder } from "../metrics/recorder.js";
+import { askedTimeoutMs, type LongPoll } from "./long-poll.js";
 
 const SYNC_PATH = /^\/_matrix\/client\/[^/]+\/sync$/;
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
@@ -129,8 +130,7 @@ export const SYNC_BUFFER_MS = 80_000;
  * SDK's own timer for it is left out (see withClearedLocalTimeouts); this one is cleared.
  */
 export function syncDeadlineMs(url: URL): number {
-  const timeout = Number(url.searchParams.get("timeout") ?? 0);
-  return (Number.isFinite(timeout) && timeout > 0 ? timeout : 0) + SYNC_BUFFER_MS;
+  return askedTimeoutMs(url) + SYNC_BUFFER_MS;
 }
 
 /** One GET over node:http(s); rejects as fetch does (the signal's reason, or a TypeError). */
@@ -195,22 +195,28 @@ function get(url: URL, init: RequestInit, retryReset: boolean): Promise<Response
 
 /**
  * The SDK client's fetchFn: /sync over node:http, timed for the metrics (and its 429 answers
- * counted) when a recorder is given; other requests go to fetch untouched.
+ * counted) when a recorder is given; other requests go to fetch untouched. With a LongPoll, a
+ * /sync asks its wait, and one a proxy cut is asked again at once for the shorter fallback.
  */
-export function botFetch(bot: string, metrics?: BotMetricsRecorder): typeof fetch {
-  return async (input, init) => {
-    const url = urlOf(input);
-    if (!isSyncRequest(url, init)) return fetch(input, init);
+export function botFetch(bot: string, metrics?: BotMetricsRecorder, longPoll?: LongPoll): typeof fetch {
+  const send = async (url: URL, init: RequestInit): Promise<Response> => {
     const started = performance.now();
     try {
-      const res = await get(url, init ?? {}, true);
-      metrics?.syncRequest(bot, (performance.now() - started) / 1000, res.ok);
+      const res = await get(url, init, true);
+      const elapsed = performance.now() - started;
+      metrics?.syncRequest(bot, elapsed / 1000, res.ok);
       if (res.status === 429) metrics?.rateLimited(bot);
+      if (!res.ok && longPoll?.cutShort(url, elapsed, res.status)) return send(longPoll.urlFor(url), init);
       return res;
     } catch (err) {
       metrics?.syncRequest(bot, (performance.now() - started) / 1000, false);
       throw err;
     }
+  };
+  return async (input, init) => {
+    const url = urlOf(input);
+    if (!isSyncRequest(url, init)) return fetch(input, init);
+    return send(longPoll ? longPoll.urlFor(url) : url, init ?? {});
   };
 }
 

@@ -20,6 +20,8 @@ export interface SyncLoopOptions {
   row: () => ClientRow;
   /** Timeline events per room in each sync response. */
   timelineLimit: number;
+  /** How long an idle /sync waits at the homeserver (long-poll.ts). */
+  longPollMs: number;
   timeline: TimelineDispatch;
   /** After each change of the SDK's sync state; `ok` when the last /sync succeeded. */
   onSyncState: (ok: boolean, state: SyncState, prev: SyncState | null) => void;
@@ -69,7 +71,7 @@ export function startSyncLoop(client: MatrixClient, options: SyncLoopOptions): v
     disablePresence: !row.online,
     filter: syncFilter(row, options.timelineLimit),
     threadSupport: false,
-    pollTimeout: 30_000,
+    pollTimeout: options.longPollMs,
   });
   // Bots do not take part in calls: never start the MatrixRTC session manager (it keeps a
   // session object per room and logs through the SDK's global logger). startClient registers

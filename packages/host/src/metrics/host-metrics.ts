@@ -85,9 +85,9 @@ export class HostMetrics implements MetricsRecorder {
     });
     this.syncDuration = new client.Histogram({
       name: "botyard_bot_sync_request_duration_seconds",
-      help: "Duration of /sync requests (long polls last up to 30 s when nothing happens)",
+      help: "Duration of /sync requests (a long poll lasts sync.long_poll_seconds, 55 s by default, when nothing happens)",
       labelNames: ["bot", "outcome"],
-      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 45, 60],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 45, 60, 120, 300],
       registers,
     });
     this.eventsReceived = new client.Counter({ name: "botyard_bot_events_received_total", help: "Live room events received, by event type", labelNames: ["bot", "type"], registers });
