@@ -7,6 +7,7 @@ import { basename, join, resolve } from "node:path";
 import type { Logger } from "pino";
 // One function, not the package index (its ~50 modules; the check thread loads the rest).
 import semverGt from "semver/functions/gt.js";
+import { byCodeUnits } from "../code-unit-order.js";
 import { componentLogger } from "../logging/logging.js";
 import type { InstanceRow, PluginRow } from "../store/types.js";
 import { readBundleBounded } from "../workers/bounded-checks.js";
@@ -76,7 +77,7 @@ export class PluginRegistry {
   }
 
   list(): LoadedPlugin[] {
-    return [...this.plugins.values()].sort((a, b) => a.id.localeCompare(b.id));
+    return [...this.plugins.values()].sort((a, b) => byCodeUnits(a.id, b.id));
   }
 
   get(id: string): LoadedPlugin | undefined {

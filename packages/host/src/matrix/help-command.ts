@@ -1,6 +1,7 @@
 // Host-level `!help`: one notice listing the commands of every running instance of the bot
 // that received it (maubot issues #137 and #59 ask for this).
 import type { CommandHelp } from "@botyard/sdk";
+import { byCodeUnits } from "../code-unit-order.js";
 
 export const HELP_COMMAND = "help";
 
@@ -24,7 +25,7 @@ export function renderHelp(list: Array<{ instanceId: string; commands: CommandHe
   const withCommands = list.filter((i) => i.commands.length > 0);
   if (withCommands.length === 0) return "This bot has no commands.";
   const lines: string[] = [];
-  for (const instance of [...withCommands].sort((a, b) => a.instanceId.localeCompare(b.instanceId))) {
+  for (const instance of [...withCommands].sort((a, b) => byCodeUnits(a.instanceId, b.instanceId))) {
     lines.push(`**${escapeMarkdown(instance.instanceId)}**`, "");
     for (const cmd of instance.commands) {
       const usage = cmd.usage.trim() || `!${cmd.name}`;
