@@ -1,5 +1,6 @@
-// The fetch every bot's SDK client uses. The long poll each bot keeps open (GET /sync, once per
-// long poll when idle: long-poll.ts) goes over node:http(s) with a keep-alive agent; everything else goes to Node's fetch.
+// The fetch every bot's SDK client uses. The long poll each bot keeps open (GET /sync, one per
+// wait when idle: long-poll.ts) goes over node:http(s) with a keep-alive agent; everything else
+// goes to Node's fetch.
 //
 // Why: fetch (undici) parses HTTP with llhttp compiled to WebAssembly, which the daemon runs
 // unoptimised (--liftoff-only, runtime-flags.ts), and wraps each answer in WHATWG streams;
