@@ -8,7 +8,9 @@
 //    API (shared secret), create an instance, 40 `!ping` round trips; host RSS then.
 // 3. Many accounts: N bot accounts (registered on Synapse by shared secret, stored before the
 //    daemon starts, as an earlier run would have) + the echo instance, all syncing; RSS and idle
-//    CPU (process CPU time over an idle window, once start-up work has settled). The crypto's
+//    CPU (process CPU time over an idle window, once start-up work has settled), and the /sync
+//    answers in that window with the CPU per answer (the long poll, sync.long_poll_seconds, sets
+//    how many there are; maubot asks 30 s). The crypto's
 //    refresh pass (once an hour per account, sync-changes-filter.ts) falls in no such window, so
 //    its CPU per account is measured on its own and added, spread over its interval. A CPU profile
 //    of the largest size's idle window says where the time goes (self time by function, top
@@ -101,6 +103,8 @@ if (process.argv[2] === "--daemon") {
   await daemon.start();
   steps.push(snapshot("daemon started"));
   let profiler = null;
+  const countedClients = new WeakSet();
+  let syncAnswers = 0;
   const handlers = {
     steps: () => steps,
     snapshot: ({ label }) => {
@@ -120,6 +124,18 @@ if (process.argv[2] === "--daemon") {
       return { main, workers, resident: residentByKind() };
     },
     syncing: ({ ids }) => ids.filter((id) => daemon.clients.status(id).sync_ok).length,
+    // /sync answers so far of the accounts given (each SDK client emits "sync" per answer; counted
+    // from the first call on). Bench-only reach into the pool's private map.
+    syncAnswers: ({ ids }) => {
+      for (const id of ids) {
+        const client = daemon.clients.clients.get(id)?.client;
+        if (client && !countedClients.has(client)) {
+          countedClients.add(client);
+          client.on("sync", () => syncAnswers++);
+        }
+      }
+      return syncAnswers;
+    },
     // The crypto's pass over an idle /sync answer, as the hourly refresh makes it (the SDK's own
     // processSyncChanges, under the filter that sync-changes-filter.ts puts on the instance), for
     // each account given, one after another. Bench-only reach into the pool's private map.
@@ -364,14 +380,21 @@ for (const n of [...SIZES].sort((a, b) => a - b)) {
     prev = used;
   }
   const settledS = (Date.now() - settleFrom) / 1000;
+  const answers0 = await host.call("syncAnswers", { ids });
   const a = await host.call("cpu");
   const la = load();
   await sleep(IDLE_S * 1000);
   const b = await host.call("cpu");
+  const answers = (await host.call("syncAnswers", { ids })) - answers0;
   const cpuPct = ((b.user - a.user + b.system - a.system) / 1000 / (IDLE_S * 1000)) * 100;
   console.log(
     `  ${String(n).padStart(3)} syncing accounts + 1 instance: RSS ${mb(b.rss)} MB, idle CPU ${cpuPct.toFixed(2)} % of a core over ${IDLE_S} s (user ${((b.user - a.user) / 1000).toFixed(0)} ms, system ${((b.system - a.system) / 1000).toFixed(0)} ms); all synced ${startS.toFixed(0)} s after start, settled ${settledS.toFixed(0)} s after that; load ${la} -> ${load()}`,
   );
+  // Per idle /sync: what the long poll's length (sync.long_poll_seconds) divides the idle CPU by.
+  if (answers > 0) {
+    const cpuMs = (b.user - a.user + b.system - a.system) / 1000;
+    console.log(`    /sync answers in the window: ${answers} (one per account every ${((n * IDLE_S) / answers).toFixed(1)} s); ${(cpuMs / answers).toFixed(2)} ms of process CPU per answer`);
+  }
   // Where the process's CPU went, by thread (the profile below sees only the main thread).
   const ticks = Object.entries(b.threads)
     .map(([name, t]) => [name, t - (a.threads[name] ?? 0)])
