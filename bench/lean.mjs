@@ -18,15 +18,20 @@
 // Environment:
 //   BOTYARD_TEST_HS           homeserver (default http://127.0.0.1:8008), shared secret from synapse.sh
 //   BOTYARD_BENCH_LEAN_SIZES  account counts, comma-separated (default 10,100,300)
-//   BOTYARD_BENCH_LEAN_IDLE_S idle window in seconds (default 120, as the issue measured maubot:
-//                             at 300 accounts a major GC, 0.1-0.2 s of CPU about once a minute,
-//                             moved a 30 s window's figure by up to half a percent of a core)
+//   BOTYARD_BENCH_LEAN_IDLE_S idle window in seconds (default: the whole long polls nearest 120 s,
+//                             110 s at the default 55 s. About 120 s as the issue measured maubot
+//                             (at 300 accounts a major GC, 0.1-0.2 s of CPU about once a minute,
+//                             moved a 30 s window's figure by up to half a percent of a core); whole
+//                             long polls because accounts started together answer in step, so a
+//                             120 s window held 2 answers of each instead of the 2.18 of the
+//                             long run)
 //   BOTYARD_BENCH_LEAN_PROFILE_S the CPU profile's window in seconds (default 30)
 //   BOTYARD_BENCH_LEAN_ENCRYPTION=off  the daemon without encryption (it is on by default)
 //   BOTYARD_BENCH_LEAN_REUSE=1 keep the registered accounts for the next run (see below)
 //   BOTYARD_BENCH_HOST_FLAGS  more node flags for the daemon, e.g. --lite-mode (to measure one)
 //   BOTYARD_BENCH_HOST_DIST   another build's packages/host/dist to measure (e.g. main's, for a
 //                             before/after comparison on the same machine)
+import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
@@ -40,8 +45,8 @@ const load = () => loadavg().map((l) => l.toFixed(2)).join(" ");
 // ---- child mode: the daemon, measured from inside ----------------------------------------------
 if (process.argv[2] === "--daemon") {
   const v8 = await import("node:v8");
+  const { residentByKind, rssNow } = await import("./support/resident.mjs");
   const codeBytes = () => v8.getHeapSpaceStatistics().filter((s) => s.space_name.includes("code")).reduce((a, s) => a + s.space_used_size, 0);
-  const rssNow = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))[1]) * 1024;
   // CPU ticks (utime + stime) of each thread of this process, by thread name (/proc, Linux).
   const threadTimes = () => {
     const out = {};
@@ -56,28 +61,6 @@ if (process.argv[2] === "--daemon") {
         // the thread ended meanwhile
       }
     }
-    return out;
-  };
-  // Resident memory by kind of mapping (/proc/self/smaps): the node binary's own pages, other files
-  // (libraries, native addons), WebAssembly memories (a read-write mapping followed by V8's guard
-  // reservation of 4 GiB or more), and the rest of the anonymous memory (V8 heaps and code, malloc,
-  // thread stacks).
-  const residentByKind = () => {
-    const maps = [];
-    let cur = null;
-    for (const line of readFileSync("/proc/self/smaps", "utf8").split("\n")) {
-      const head = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
-      if (head) maps.push((cur = { size: parseInt(head[2], 16) - parseInt(head[1], 16), perms: head[3], name: head[4], rss: 0 }));
-      else if (cur && line.startsWith("Rss:")) cur.rss = Number(/\d+/.exec(line)[0]) * 1024;
-    }
-    const out = { "node binary": 0, "other files": 0, "wasm memories": 0, anonymous: 0 };
-    maps.forEach((m, i) => {
-      const next = maps[i + 1];
-      if (m.name === process.execPath || m.name.endsWith("/bin/node")) out["node binary"] += m.rss;
-      else if (m.name.startsWith("/")) out["other files"] += m.rss;
-      else if (m.perms.startsWith("rw") && next && next.perms.startsWith("---") && next.size >= 4 * 2 ** 30) out["wasm memories"] += m.rss;
-      else out.anonymous += m.rss;
-    });
     return out;
   };
   const snapshot = (label) => ({ label, rss: rssNow(), ...pick(process.memoryUsage()), code: codeBytes() });
@@ -230,14 +213,16 @@ function selfTimes(profile) {
 
 // ---- main mode ---------------------------------------------------------------------------------
 const { HS, fmt, pinger, bareClient, sleep, support, waitJoined } = await import("./support/matrix.mjs");
-const { leanDataDir, registerAccounts, startLeanDaemon, stopLeanDaemon, storeAccounts, waitAllSyncing } = await import("./support/lean-daemon.mjs");
+const { forkMeasured, leanDataDir, registerAccounts, startLeanDaemon, stopLeanDaemon, storeAccounts, waitAllSyncing } = await import("./support/lean-daemon.mjs");
 const { registerUser } = support;
 const { HOST_NODE_FLAGS, HOST_ENV } = await import(pathToFileURL(join(hostDist, "runtime-flags.js")).href);
 const { HostStore } = await import(pathToFileURL(join(hostDist, "store/host-store.js")).href);
 // Builds before REFRESH_MS was exported refreshed every 5 minutes.
 const refreshMs = (await import(pathToFileURL(join(hostDist, "matrix/crypto/sync-changes-filter.js")).href)).REFRESH_MS ?? 5 * 60_000;
 const SIZES = (process.env.BOTYARD_BENCH_LEAN_SIZES ?? "10,100,300").split(",").map(Number).filter((n) => n > 0);
-const IDLE_S = Number(process.env.BOTYARD_BENCH_LEAN_IDLE_S ?? 120);
+// Builds before sync.long_poll_seconds waited 30 s.
+const longPollS = (await import(pathToFileURL(join(hostDist, "config/schema.js")).href)).DEFAULT_LONG_POLL_SECONDS ?? 30;
+const IDLE_S = Number(process.env.BOTYARD_BENCH_LEAN_IDLE_S ?? Math.max(1, Math.round(120 / longPollS)) * longPollS);
 const PROFILE_S = Number(process.env.BOTYARD_BENCH_LEAN_PROFILE_S ?? 30);
 const ROUNDS = 40;
 const EXTRA_FLAGS = (process.env.BOTYARD_BENCH_HOST_FLAGS ?? "").split(/\s+/).filter(Boolean);
@@ -326,15 +311,46 @@ const workerHeap = threads.workers.reduce((a, w) => a + w.total_heap_size + (w.e
 console.log(
   `  RSS ${mb(end.rss)} MB = main heap+external ${mb(mainHeap)} + worker heap+external ${mb(workerHeap)} + native (node binary, code, wasm, malloc, stacks) ${mb(end.rss - mainHeap - workerHeap)} MB`,
 );
-/** Where the resident memory is, by kind of mapping (see residentByKind). */
+/** Where the resident memory is, by kind of mapping (see residentByKind), with the V8 heaps' share. */
 function printResident({ main, workers, resident }, indent) {
-  const v8Heaps = main.total_physical_size + workers.reduce((a, w) => a + w.total_physical_size, 0);
+  printMappings(resident, main.total_physical_size + workers.reduce((a, w) => a + w.total_physical_size, 0), indent);
+}
+function printMappings(resident, v8Heaps, indent) {
   console.log(
     `${indent}by mapping: node binary ${mb(resident["node binary"])} MB (its code, paged in from disk), other files ${mb(resident["other files"])} MB (libraries, native addons), WebAssembly memories ${mb(resident["wasm memories"])} MB (the Rust crypto's and undici's), anonymous ${mb(resident.anonymous)} MB (V8 heaps ${mb(v8Heaps)} MB of it; the rest V8 code, malloc, stacks)`,
   );
 }
 printResident(threads, "  ");
 console.log(`  journey: 1 bot account + 1 instance, host RSS ${mb(end.rss)} MB; !ping p50 ${fmt(pingMs[Math.floor(pingMs.length / 2)])} ms (load ${load()})`);
+
+// ---- 2b: the floor: the same journey against one matrix-js-sdk bot alone -----------------------
+// What Node and matrix-js-sdk take before anything of botyard (bench/support/sdk-floor.mjs), and a
+// bare node: the part of the host's RSS no change to botyard can take away.
+const bareRss = Number(
+  execFileSync(process.execPath, [...HOST_NODE_FLAGS, "-e", "setTimeout(() => process.stdout.write(String(process.memoryUsage().rss)), 1000)"], {
+    env: { ...process.env, ...HOST_ENV },
+    encoding: "utf8",
+  }),
+);
+const [floorBot] = await registerAccounts(`leanfloor${tag}`, 0, 1);
+const floor = await forkMeasured(join(root, "bench/support/sdk-floor.mjs"), [HS, floorBot.user_id, floorBot.access_token, floorBot.device_id, encryption ? "crypto" : "plain"], {
+  cwd: root,
+  execArgv: [...HOST_NODE_FLAGS, ...EXTRA_FLAGS],
+  env: { ...process.env, ...HOST_ENV },
+});
+const floorRoom = (await userClient.createRoom({ invite: [floorBot.user_id], preset: "private_chat" })).room_id;
+await waitJoined(userClient, floorRoom, floorBot.user_id);
+await waitFor("the bare matrix-js-sdk bot did not answer", () => ping(floorRoom, floorBot.user_id, 5_000).then(() => true, () => false), 60_000);
+const floorPingMs = [];
+for (let i = 0; i < ROUNDS; i++) floorPingMs.push(await ping(floorRoom, floorBot.user_id));
+await sleep(22_000);
+const floorEnd = await floor.call("resident");
+await floor.call("stop").catch(() => undefined);
+floorPingMs.sort((a, b) => a - b);
+console.log(
+  `  floor: the same journey against one matrix-js-sdk bot alone (no API, plugin worker, SQLite or logging; ${encryption ? "Rust crypto, in memory" : "no crypto"}; the same flags): RSS ${mb(floorEnd.rss)} MB, !ping p50 ${fmt(floorPingMs[Math.floor(floorPingMs.length / 2)])} ms; a bare node with these flags: ${mb(bareRss)} MB`,
+);
+printMappings(floorEnd.resident, floorEnd.heap.heapTotal, "    ");
 
 // ---- 3: many idle accounts --------------------------------------------------------------------
 const maxN = Math.max(0, ...SIZES);
@@ -393,7 +409,7 @@ for (const n of [...SIZES].sort((a, b) => a - b)) {
   // Per idle /sync: what the long poll's length (sync.long_poll_seconds) divides the idle CPU by.
   if (answers > 0) {
     const cpuMs = (b.user - a.user + b.system - a.system) / 1000;
-    console.log(`    /sync answers in the window: ${answers} (one per account every ${((n * IDLE_S) / answers).toFixed(1)} s); ${(cpuMs / answers).toFixed(2)} ms of process CPU per answer`);
+    console.log(`    /sync answers in the window: ${answers} (one per account every ${((n * IDLE_S) / answers).toFixed(1)} s; long poll ${longPollS} s); ${(cpuMs / answers).toFixed(2)} ms of process CPU per answer`);
   }
   // Where the process's CPU went, by thread (the profile below sees only the main thread).
   const ticks = Object.entries(b.threads)

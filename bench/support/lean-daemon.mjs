@@ -66,19 +66,24 @@ export async function waitAllSyncing(d, ids, label = "the daemon") {
  * handlers).
  */
 export async function startLeanDaemon(dir, { execArgv, env }) {
-  const child = fork(join(root, "bench/lean.mjs"), ["--daemon", join(dir, "config.yaml")], {
-    cwd: dir,
-    execArgv,
-    // The flags are given here, so the daemon must not relaunch itself with its own.
-    env: { ...env, BOTYARD_RUNTIME_FLAGS: "off" },
-    stdio: ["ignore", "ignore", "inherit", "ipc"],
-  });
+  // The flags are given here, so the daemon must not relaunch itself with its own.
+  const { value, ...child } = await forkMeasured(join(root, "bench/lean.mjs"), ["--daemon", join(dir, "config.yaml")], { cwd: dir, execArgv, env: { ...env, BOTYARD_RUNTIME_FLAGS: "off" } });
+  return { ...child, port: value.port };
+}
+
+/**
+ * Forks a measured child (`script args`) that answers `{ id, op, args }` messages with `{ id, ok,
+ * value | error }` and says it is ready with id 0; resolves with `{ child, call, value }` (value:
+ * what its ready message carried).
+ */
+export async function forkMeasured(script, args, { cwd, execArgv, env }) {
+  const child = fork(script, args, { cwd, execArgv, env, stdio: ["ignore", "ignore", "inherit", "ipc"] });
   const waiting = new Map();
   let next = 1;
   let started;
   const ready = new Promise((resolve, reject) => {
     started = { resolve, reject };
-    child.once("exit", (code) => reject(new Error(`the daemon exited (${code}) before it started`)));
+    child.once("exit", (code) => reject(new Error(`${script} exited (${code}) before it was ready`)));
   });
   child.on("message", (msg) => {
     if (msg.id === 0) return started.resolve(msg.value);
@@ -93,8 +98,7 @@ export async function startLeanDaemon(dir, { execArgv, env }) {
       waiting.set(id, { resolve, reject });
       child.send({ id, op, args });
     });
-  const { port } = await ready;
-  return { child, call, port };
+  return { child, call, value: await ready };
 }
 
 /** Stops the daemon (its own stop, then SIGKILL after 10 s). */
