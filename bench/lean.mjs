@@ -5,7 +5,9 @@
 //    after start, after the journey, and splits the end figure between the main thread and the
 //    plugin worker.
 // 2. Journey (the issue's): upload the echo bundle, register a bot account on Synapse through the
-//    API (shared secret), create an instance, 40 `!ping` round trips; host RSS then.
+//    API (shared secret), create an instance, 40 `!ping` round trips; host RSS then. The floor:
+//    the same journey against one matrix-js-sdk bot alone (bench/support/sdk-floor.mjs, the same
+//    flags), and a bare node: what no change to botyard can take away.
 // 3. Many accounts: N bot accounts (registered on Synapse by shared secret, stored before the
 //    daemon starts, as an earlier run would have) + the echo instance, all syncing; RSS and idle
 //    CPU (process CPU time over an idle window, once start-up work has settled), and the /sync
