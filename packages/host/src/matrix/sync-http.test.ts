@@ -6,6 +6,19 @@ import { TypedEventEmitter } from "matrix-js-sdk/lib/models/typed-event-emitter.
 import { LongPoll } from "./long-poll.js";
 import { botFetch, isSyncRequest, REQUEST_TIMEOUT_MS, SYNC_BUFFER_MS, SyncAnswer, syncDeadlineMs, withClearedLocalTimeouts } from "./sync-http.js";
 
+/** An HTTP server on a free loopback port: its base URL, and a close that drops kept-alive sockets. */
+async function serveOnLoopback(handler: http.RequestListener): Promise<{ base: string; close: () => void }> {
+  const server = http.createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
 interface Seen {
   url: string;
   headers: http.IncomingHttpHeaders;
@@ -13,10 +26,10 @@ interface Seen {
 
 describe("botFetch", () => {
   const seen: Seen[] = [];
-  let server: http.Server;
+  let server: Awaited<ReturnType<typeof serveOnLoopback>>;
   let base: string;
   beforeAll(async () => {
-    server = http.createServer((req, res) => {
+    server = await serveOnLoopback((req, res) => {
       seen.push({ url: req.url ?? "", headers: req.headers });
       const url = new URL(req.url ?? "/", "http://x");
       if (url.searchParams.get("status") === "302") {
@@ -30,13 +43,9 @@ describe("botFetch", () => {
         res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ next_batch: "s2", path: url.pathname }));
       }
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    base = server.base;
   });
-  afterAll(() => {
-    server.closeAllConnections();
-    server.close();
-  });
+  afterAll(() => server.close());
 
   const recorded: Array<[string, number, boolean] | ["429", string]> = [];
   const metrics = {
@@ -185,22 +194,18 @@ describe("botFetch behind a proxy that gives up on long waits", () => {
   // A gateway with a 150 ms read timeout in front of a homeserver that holds each /sync for its
   // timeout (capped at 400 ms here): a wait over 150 ms gets a 504 at 150 ms.
   const waits: string[] = [];
-  let gateway: http.Server;
+  let gateway: Awaited<ReturnType<typeof serveOnLoopback>>;
   let base: string;
   beforeAll(async () => {
-    gateway = http.createServer((req, res) => {
+    gateway = await serveOnLoopback((req, res) => {
       const timeout = Number(new URL(req.url ?? "/", "http://x").searchParams.get("timeout") ?? 0);
       waits.push(String(timeout));
       const answer = timeout > 150 ? () => res.writeHead(504).end("<html>504 Gateway Time-out</html>") : () => res.writeHead(200, { "Content-Type": "application/json" }).end('{"next_batch":"s2"}');
       setTimeout(answer, Math.min(timeout, 150));
     });
-    await new Promise<void>((resolve) => gateway.listen(0, "127.0.0.1", resolve));
-    base = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}/_matrix/client/v3/sync`;
+    base = `${gateway.base}/_matrix/client/v3/sync`;
   });
-  afterAll(() => {
-    gateway.closeAllConnections();
-    gateway.close();
-  });
+  afterAll(() => gateway.close());
 
   it("asks a cut wait again at once for the fallback, and keeps to it", async () => {
     waits.length = 0;
