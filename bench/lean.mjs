@@ -158,16 +158,7 @@ if (process.argv[2] === "--daemon") {
       return true;
     },
   };
-  process.on("message", async ({ id, op, args }) => {
-    try {
-      process.send({ id, ok: true, value: await handlers[op](args ?? {}) });
-    } catch (err) {
-      process.send({ id, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-    }
-  });
-  // The bench ended or crashed: do not stay behind.
-  process.on("disconnect", () => process.exit(1));
-  process.send({ id: 0, ok: true, value: { port: daemon.api.port } });
+  (await import("./support/measured-child.mjs")).serveMeasured(handlers, { port: daemon.api.port });
   await new Promise(() => undefined);
 }
 

@@ -7,6 +7,7 @@ import { ClientEvent, MatrixClient } from "matrix-js-sdk/lib/client.js";
 import { RoomEvent } from "matrix-js-sdk/lib/models/room.js";
 import { MemoryStore } from "matrix-js-sdk/lib/store/memory.js";
 import { SyncState } from "matrix-js-sdk/lib/sync.js";
+import { serveMeasured } from "./measured-child.mjs";
 import { residentByKind, rssNow } from "./resident.mjs";
 
 const [baseUrl, userId, accessToken, deviceId, crypto] = process.argv.slice(2);
@@ -32,20 +33,14 @@ const synced = new Promise((resolve) => client.on(ClientEvent.Sync, (state) => s
 await client.startClient({ initialSyncLimit: 1, lazyLoadMembers: true, threadSupport: false });
 await synced;
 
-const handlers = {
-  resident: () => ({ rss: rssNow(), resident: residentByKind(), heap: process.memoryUsage() }),
-  stop: () => {
-    client.stopClient();
-    setTimeout(() => process.exit(0), 100);
-    return true;
+serveMeasured(
+  {
+    resident: () => ({ rss: rssNow(), resident: residentByKind(), heap: process.memoryUsage() }),
+    stop: () => {
+      client.stopClient();
+      setTimeout(() => process.exit(0), 100);
+      return true;
+    },
   },
-};
-process.on("message", async ({ id, op }) => {
-  try {
-    process.send({ id, ok: true, value: await handlers[op]() });
-  } catch (err) {
-    process.send({ id, ok: false, error: String(err) });
-  }
-});
-process.on("disconnect", () => process.exit(1));
-process.send({ id: 0, ok: true, value: { rss: rssNow() } });
+  { rss: rssNow() },
+);
